@@ -1,0 +1,4 @@
+import XCTest
+@testable import FeatureIndex
+
+final class FeatureIndexPlaceholderTests: XCTestCase { func testBuilds() {} }
