@@ -1,0 +1,261 @@
+import Foundation
+
+public enum IndexReadError: Error, CustomStringConvertible {
+    case missing(String)
+    case unreadable(String, String)
+    case malformedQuery(String)
+
+    public var description: String {
+        switch self {
+        case .missing(let path): return "no index at \(path)"
+        case .unreadable(let path, let why): return "cannot read the index \(path): \(why)"
+        case .malformedQuery(let why): return "malformed search query: \(why)"
+        }
+    }
+}
+
+/// How `IndexReader.features` orders latents.
+public enum FeatureSort: String, Sendable, CaseIterable {
+    case id, density
+    case maxActivation = "max_activation"
+
+    var column: String { self == .maxActivation ? "max_activation" : rawValue }
+}
+
+/// Reads an index, read-only and thread-safe: each query borrows a connection from a pool.
+/// Metadata, summary and vocabulary are loaded once at open; nothing else scales with the
+/// number of latents at open or per request.
+public final class IndexReader: Sendable {
+    public let path: String
+    public let metadata: IndexMetadata
+    public let summary: IndexSummary
+    public let vocabulary: Vocabulary
+    public let schemaVersion: Int
+    private let pool: ConnectionPool
+    /// Search key (`Vocabulary.searchKey`) → token ids, and exact display text → token ids.
+    private let tokensByKey: [String: [UInt32]]
+    private let tokensByText: [String: [UInt32]]
+
+    public init(path: String, migrator: Migrator? = nil) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw IndexReadError.missing(path) }
+        self.path = path
+        let pool = ConnectionPool(path: path)
+        self.pool = pool
+        let migrator = try migrator ?? Migrator.bundled()
+        do {
+            let loaded = try pool.with { db -> (IndexMetadata, IndexSummary, [VocabToken]) in
+                try migrator.check(db)
+                var meta: [String: String] = [:]
+                let rows = try db.statement("SELECT key, value FROM meta")
+                while try rows.step() { meta[rows.text(0)] = rows.text(1) }
+                func part<T: Decodable>(_ key: String, _ type: T.Type) throws -> T {
+                    guard let json = meta[key] else { throw IndexReadError.unreadable(path, "its meta table has no '\(key)' entry") }
+                    do { return try MetaJSON.decode(type, json) } catch {
+                        throw IndexReadError.unreadable(path, "its meta entry '\(key)' is not valid: \(error)")
+                    }
+                }
+                let metadata = IndexMetadata(sae: try part("sae", IndexMetadata.SAE.self),
+                                             model: try part("model", IndexMetadata.Model.self),
+                                             corpus: try part("corpus", IndexMetadata.Corpus.self),
+                                             build: try part("build", [String: JSONValue].self))
+                var tokens: [VocabToken] = []
+                let vocab = try db.statement("SELECT id, bytes, special FROM vocab ORDER BY id")
+                while try vocab.step() {
+                    guard vocab.int(0) == tokens.count else {
+                        throw IndexReadError.unreadable(path, "vocabulary ids are not 0…n−1 (gap at \(tokens.count))")
+                    }
+                    tokens.append(VocabToken(bytes: vocab.blob(1), special: vocab.int(2) != 0))
+                }
+                return (metadata, try part("summary", IndexSummary.self), tokens)
+            }
+            (metadata, summary) = (loaded.0, loaded.1)
+            vocabulary = Vocabulary(loaded.2)
+        } catch let error as SQLiteError {
+            throw IndexReadError.unreadable(path, error.message)
+        }
+        schemaVersion = migrator.latestVersion
+        var byKey: [String: [UInt32]] = [:], byText: [String: [UInt32]] = [:]
+        for id in 0..<UInt32(vocabulary.count) {
+            let text = vocabulary.text(id)
+            byText[text, default: []].append(id)
+            byKey[Vocabulary.searchKey(text), default: []].append(id)
+        }
+        tokensByKey = byKey
+        tokensByText = byText
+    }
+
+    /// Everything about one latent, or nil if the index has no latent `id`.
+    public func feature(id: Int) throws -> Feature? {
+        try pool.with { db in
+            let row = try db.statement("""
+                SELECT density, max_activation, mean, mean_square, skew, kurtosis, hist_min, hist_max,
+                       hist_counts, top_logits, bottom_logits, neighbors
+                FROM latents WHERE id = ?
+                """).bind(.int(id))
+            guard try row.step() else { return nil }
+            let stats = LatentStats(density: row.double(0), maxActivation: row.double(1), mean: row.double(2),
+                                    meanSquare: row.double(3), skew: row.optionalDouble(4), kurtosis: row.optionalDouble(5))
+            let histogram = Histogram(min: row.double(6), max: row.double(7), counts: row.withBlob(8, Blob.unpackUInt32))
+            let tokenValues = { (c: Int32) in row.withBlob(c, Blob.unpackPairs).map { TokenValue(tokenID: $0.0, value: $0.1) } }
+            let top = tokenValues(9), bottom = tokenValues(10)
+            let neighbors = row.withBlob(11, Blob.unpackPairs).map { Neighbor(id: $0.0, cosine: $0.1) }
+
+            var groups: [IntervalGroup] = []
+            let groupRows = try db.statement("SELECT grp, min, max, contains FROM example_groups WHERE latent_id = ? ORDER BY grp").bind(.int(id))
+            var groupIndex: [Int: Int] = [:]
+            while try groupRows.step() {
+                groupIndex[groupRows.int(0)] = groups.count
+                groups.append(IntervalGroup(min: groupRows.double(1), max: groupRows.double(2), contains: groupRows.double(3), examples: []))
+            }
+            let exampleRows = try db.statement("""
+                SELECT grp, document, position, tokens, activations FROM examples WHERE latent_id = ? ORDER BY grp, rank
+                """).bind(.int(id))
+            while try exampleRows.step() {
+                guard let g = groupIndex[exampleRows.int(0)] else { continue }
+                groups[g].examples.append(Example(tokenIDs: exampleRows.withBlob(3, Blob.unpackUInt32),
+                                                  activations: exampleRows.withBlob(4, Blob.unpackFloat),
+                                                  document: exampleRows.int(1), position: exampleRows.int(2)))
+            }
+            let hasTop = groupIndex[0] != nil
+            let record = LatentRecord(id: id, stats: stats, histogram: histogram, topLogits: top, bottomLogits: bottom,
+                                      neighbors: neighbors, topExamples: hasTop ? groups[0].examples : [],
+                                      intervals: Array(groups.dropFirst(hasTop ? 1 : 0)))
+            var neighborExplanations: [Int: Explanation] = [:]
+            for n in neighbors {
+                if let e = try explanations(db, latent: Int(n.id), limit: 1).first { neighborExplanations[Int(n.id)] = e }
+            }
+            return Feature(record: record, explanations: try explanations(db, latent: id, limit: 100),
+                           neighborExplanations: neighborExplanations)
+        }
+    }
+
+    /// A latent's explanations, preferred first: written before automatic, then by source.
+    private func explanations(_ db: Database, latent: Int, limit: Int) throws -> [Explanation] {
+        let rows = try db.statement("""
+            SELECT text, source, automatic FROM explanations WHERE latent_id = ? ORDER BY automatic, source LIMIT ?
+            """).bind(.int(latent), .int(limit))
+        var out: [Explanation] = []
+        while try rows.step() { out.append(Explanation(text: rows.text(0), source: rows.text(1), automatic: rows.int(2) != 0)) }
+        return out
+    }
+
+    private func summaries(_ db: Database, _ rows: Statement) throws -> [FeatureSummary] {
+        var out: [FeatureSummary] = []
+        while try rows.step() {
+            out.append(FeatureSummary(id: rows.int(0), density: rows.double(1), maxActivation: rows.double(2), mean: rows.double(3),
+                                      explanation: nil))
+        }
+        for i in out.indices { out[i].explanation = try explanations(db, latent: out[i].id, limit: 1).first }
+        return out
+    }
+
+    private static let matchingLatents = """
+        SELECT e.latent_id FROM explanations e WHERE e.id IN (SELECT rowid FROM explanations_fts WHERE explanations_fts MATCH ?)
+        """
+
+    /// A page of latents, ordered by `sort` (ties by id), optionally only those whose
+    /// explanation matches the FTS5 query `query`. Returns the page and the total count.
+    public func features(offset: Int, limit: Int, sort: FeatureSort, descending: Bool, query: String?) throws
+        -> (total: Int, features: [FeatureSummary]) {
+        let direction = descending ? "DESC" : "ASC"
+        let order = sort == .id ? "id \(direction)" : "\(sort.column) \(direction), id \(direction)"
+        return try pool.with { db in
+            try ftsErrors {
+                guard let query else {
+                    let rows = try db.statement("SELECT id, density, max_activation, mean FROM latents ORDER BY \(order) LIMIT ? OFFSET ?")
+                        .bind(.int(limit), .int(offset))
+                    return (summary.latents, try summaries(db, rows))
+                }
+                let count = try db.statement("SELECT count(DISTINCT latent_id) FROM (\(IndexReader.matchingLatents))").bind(.text(query))
+                let total = try count.step() ? count.int(0) : 0
+                let rows = try db.statement("""
+                    SELECT id, density, max_activation, mean FROM latents WHERE id IN (\(IndexReader.matchingLatents))
+                    ORDER BY \(order) LIMIT ? OFFSET ?
+                    """).bind(.text(query), .int(limit), .int(offset))
+                return (total, try summaries(db, rows))
+            }
+        }
+    }
+
+    /// Latents whose explanations match the FTS5 query, most relevant (bm25) first.
+    public func search(_ query: String, limit: Int) throws -> [FeatureSummary] {
+        try pool.with { db in
+            try ftsErrors {
+                let hits = try db.statement("""
+                    SELECT e.latent_id FROM explanations_fts f JOIN explanations e ON e.id = f.rowid
+                    WHERE explanations_fts MATCH ? ORDER BY f.rank
+                    """).bind(.text(query))
+                var ids: [Int] = []
+                var seen = Set<Int>()
+                while ids.count < limit, try hits.step() {
+                    if seen.insert(hits.int(0)).inserted { ids.append(hits.int(0)) }
+                }
+                hits.reset()
+                var out: [FeatureSummary] = []
+                let row = try db.statement("SELECT id, density, max_activation, mean FROM latents WHERE id = ?")
+                for id in ids {
+                    try row.bind(.int(id))
+                    out += try summaries(db, row)
+                }
+                return out
+            }
+        }
+    }
+
+    /// Vocabulary tokens matching `token` (exact display text, or ignoring case and surrounding
+    /// whitespace), each with the latents that fire on it, strongest first.
+    public func latents(forToken token: String, limit: Int) throws -> [(tokenID: UInt32, latents: [(TokenLatent, Explanation?)])] {
+        let key = Vocabulary.searchKey(token)
+        var ids = tokensByText[token] ?? []
+        if !key.isEmpty { ids += (tokensByKey[key] ?? []).filter { !ids.contains($0) } }
+        ids = Array(ids.sorted().prefix(64))
+        return try pool.with { db in
+            let rows = try db.statement("""
+                SELECT latent_id, count, mean_activation, max_activation FROM token_latents WHERE token_id = ? ORDER BY rank LIMIT ?
+                """)
+            return try ids.map { id in
+                try rows.bind(.int(Int(id)), .int(limit))
+                var found: [TokenLatent] = []
+                while try rows.step() {
+                    found.append(TokenLatent(latentID: rows.int(0), count: rows.int(1), meanActivation: rows.double(2), maxActivation: rows.double(3)))
+                }
+                return (id, try found.map { ($0, try explanations(db, latent: $0.latentID, limit: 1).first) })
+            }
+        }
+    }
+
+    /// Turns errors in a user's FTS5 query into `IndexReadError.malformedQuery`. The SQL
+    /// around the query is fixed and tested, so a generic SQLITE_ERROR here is the query's.
+    private func ftsErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as SQLiteError where error.code & 0xFF == 1 {
+            throw IndexReadError.malformedQuery(error.message)
+        }
+    }
+}
+
+/// Read-only connections, one borrowed per query and returned afterwards.
+final class ConnectionPool: @unchecked Sendable {
+    let path: String
+    private let lock = NSLock()
+    private var idle: [Database] = []
+
+    init(path: String) { self.path = path }
+
+    func with<T>(_ body: (Database) throws -> T) throws -> T {
+        lock.lock()
+        var db = idle.popLast()
+        lock.unlock()
+        if db == nil {
+            let opened = try Database(path: path, readOnly: true)
+            try opened.execute("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384")
+            db = opened
+        }
+        guard let db else { throw IndexReadError.unreadable(path, "no connection") }
+        defer {
+            lock.lock()
+            idle.append(db)
+            lock.unlock()
+        }
+        return try body(db)
+    }
+}

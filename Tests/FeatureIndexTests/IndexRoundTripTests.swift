@@ -1,0 +1,160 @@
+import XCTest
+@testable import FeatureIndex
+
+final class IndexRoundTripTests: XCTestCase {
+    var dir: URL!
+    var path: String { dir.appendingPathComponent("index.sqlite").path }
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("saescope-index-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: dir) }
+
+    static let metadata = IndexMetadata(
+        sae: .init(name: "test-sae", architecture: "topk", nLatents: 3, dModel: 8, k: 2, hook: "blocks.1.hook_resid_post", layer: 1),
+        model: .init(name: "tiny", architecture: "gpt2"),
+        corpus: .init(name: "unit", documents: 2, tokens: 100),
+        build: ["context_length": 4, "note": "hello"])
+
+    func example(_ ids: [UInt32], _ acts: [Float], doc: Int = 0) -> Example {
+        Example(tokenIDs: ids, activations: acts, document: doc, position: 3)
+    }
+
+    func latent(_ id: Int, density: Double, max: Double) -> LatentRecord {
+        LatentRecord(
+            id: id,
+            stats: LatentStats(density: density, maxActivation: max, mean: max / 4, meanSquare: max, skew: density > 0 ? 1.5 : nil, kurtosis: nil),
+            histogram: Histogram(min: 0, max: max, counts: [5, 3, 1]),
+            topLogits: [TokenValue(tokenID: 1, value: 2.5)], bottomLogits: [TokenValue(tokenID: 2, value: -1.25)],
+            neighbors: [Neighbor(id: UInt32((id + 1) % 3), cosine: 0.5)],
+            topExamples: [example([0, 1, 2, 3], [0, 1, Float(max), 0], doc: id), example([3, 4, 5, 1], [0.5, 0, 0, 0.25])],
+            intervals: [IntervalGroup(min: max / 2, max: max, contains: 0.25, examples: [example([1, 1, 1, 1], [1, 2, 3, 4])]),
+                        IntervalGroup(min: 0, max: max / 2, contains: 0.75, examples: [])])
+    }
+
+    func writeSmallIndex() throws -> [LatentRecord] {
+        let writer = try IndexWriter(path: path)
+        try writer.setMetadata(Self.metadata)
+        try writer.writeVocabulary([VocabToken("<s>", special: true), VocabToken(" Paris"), VocabToken("Paris"), VocabToken("\n"),
+                                    VocabToken(bytes: [0xF0, 0x9F]), VocabToken(bytes: [0x98, 0x80])])
+        let records = [latent(0, density: 0.01, max: 4), latent(1, density: 0.5, max: 2), latent(2, density: 0, max: 0)]
+        for r in records { try writer.writeLatent(r) }
+        try writer.setExplanation(latent: 0, Explanation(text: "fires on: ' Paris'", source: "auto", automatic: true))
+        try writer.setExplanation(latent: 0, Explanation(text: "French capital city", source: "manual", automatic: false))
+        try writer.setExplanation(latent: 1, Explanation(text: "line breaks in code", source: "manual", automatic: false))
+        try writer.setTokenLatents(tokenID: 1, [TokenLatent(latentID: 0, count: 10, meanActivation: 3, maxActivation: 4)])
+        try writer.finish(tokensIndexed: 100)
+        return records
+    }
+
+    func testEverythingWrittenReadsBackTheSame() throws {
+        let records = try writeSmallIndex()
+        let reader = try IndexReader(path: path)
+        XCTAssertEqual(reader.metadata, Self.metadata)
+        XCTAssertEqual(reader.summary.latents, 3)
+        XCTAssertEqual(reader.summary.deadLatents, 1)
+        XCTAssertEqual(reader.summary.tokensIndexed, 100)
+        XCTAssertEqual(reader.summary.densityHistogram.counts.reduce(0, +), 2, "the two live latents are binned")
+        for r in records {
+            let feature = try XCTUnwrap(reader.feature(id: r.id))
+            XCTAssertEqual(feature.record, r)
+        }
+        XCTAssertNil(try reader.feature(id: 3))
+        XCTAssertNil(try reader.feature(id: -1))
+        let explanations = try XCTUnwrap(reader.feature(id: 0)).explanations
+        XCTAssertEqual(explanations.map(\.source), ["manual", "auto"], "written explanations come before automatic ones")
+        XCTAssertEqual(try XCTUnwrap(reader.feature(id: 2)).neighborExplanations[0]?.text, "French capital city")
+        XCTAssertEqual(reader.vocabulary.display([4, 5]), ["😀", "😀"])
+    }
+
+    func testAnUnfinishedWriteLeavesNoIndex() throws {
+        do {
+            let writer = try IndexWriter(path: path)
+            try writer.setMetadata(Self.metadata)
+            try writer.writeLatent(latent(0, density: 0.1, max: 1))
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + ".partial"))
+    }
+
+    func testExistingIndexIsNotOverwrittenUnlessAsked() throws {
+        _ = try writeSmallIndex()
+        XCTAssertThrowsError(try IndexWriter(path: path)) { XCTAssertTrue("\($0)".contains("already exists")) }
+        XCTAssertNoThrow(try IndexWriter(path: path, overwrite: true))
+    }
+
+    func testMismatchedExampleIsRejected() throws {
+        let writer = try IndexWriter(path: path)
+        var bad = latent(0, density: 0.1, max: 1)
+        bad.topExamples[0].activations.removeLast()
+        XCTAssertThrowsError(try writer.writeLatent(bad)) { XCTAssertTrue("\($0)".contains("latent 0")) }
+    }
+
+    func testPagesSortAndFilter() throws {
+        _ = try writeSmallIndex()
+        let reader = try IndexReader(path: path)
+        XCTAssertEqual(try reader.features(offset: 0, limit: 10, sort: .id, descending: false, query: nil).features.map(\.id), [0, 1, 2])
+        XCTAssertEqual(try reader.features(offset: 0, limit: 10, sort: .density, descending: true, query: nil).features.map(\.id), [1, 0, 2])
+        XCTAssertEqual(try reader.features(offset: 1, limit: 1, sort: .maxActivation, descending: true, query: nil).features.map(\.id), [1])
+        let page = try reader.features(offset: 0, limit: 10, sort: .id, descending: false, query: "paris")
+        XCTAssertEqual(page.total, 1)
+        XCTAssertEqual(page.features.map(\.id), [0])
+        XCTAssertEqual(page.features.first?.explanation?.text, "French capital city")
+    }
+
+    func testSearchRanksAndRejectsMalformedQueries() throws {
+        _ = try writeSmallIndex()
+        let reader = try IndexReader(path: path)
+        XCTAssertEqual(try reader.search("city", limit: 10).map(\.id), [0])
+        XCTAssertEqual(try reader.search("cap*", limit: 10).map(\.id), [0])
+        XCTAssertEqual(try reader.search("code OR paris", limit: 10).map(\.id).sorted(), [0, 1])
+        XCTAssertEqual(try reader.search("nothing", limit: 10), [])
+        for bad in ["\"unterminated", "AND", "(", "a NEAR/x b", "col:thing"] {
+            XCTAssertThrowsError(try reader.search(bad, limit: 10), bad) { error in
+                guard case IndexReadError.malformedQuery = error else { return XCTFail("\(bad): \(error)") }
+            }
+            XCTAssertThrowsError(try reader.features(offset: 0, limit: 5, sort: .id, descending: false, query: bad), bad)
+        }
+    }
+
+    func testTokenSearchIgnoresCaseAndSpaces() throws {
+        _ = try writeSmallIndex()
+        let reader = try IndexReader(path: path)
+        let matches = try reader.latents(forToken: "paris", limit: 5)
+        XCTAssertEqual(matches.map(\.tokenID), [1, 2])
+        XCTAssertEqual(matches[0].latents.map(\.0.latentID), [0])
+        XCTAssertEqual(matches[0].latents.first?.1?.text, "French capital city")
+        XCTAssertEqual(matches[1].latents.count, 0)
+        XCTAssertEqual(try reader.latents(forToken: "\n", limit: 5).map(\.tokenID), [3], "whitespace-only tokens match exactly")
+        XCTAssertEqual(try reader.latents(forToken: "zzz", limit: 5).count, 0)
+    }
+
+    func testReaderIsSafeFromManyThreads() throws {
+        _ = try writeSmallIndex()
+        let reader = try IndexReader(path: path)
+        DispatchQueue.concurrentPerform(iterations: 200) { i in
+            XCTAssertEqual(try? reader.feature(id: i % 3)?.record.id, i % 3)
+        }
+    }
+
+    func testSyntheticIndexIsDeterministicAndAwkward() throws {
+        var synth = SyntheticIndex(latents: 50)
+        synth.topExamples = 3
+        try synth.write(to: path)
+        let reader = try IndexReader(path: path)
+        XCTAssertEqual(reader.summary.latents, 50)
+        XCTAssertEqual(reader.metadata.sae.nLatents, 50)
+        let first = try XCTUnwrap(reader.feature(id: 7))
+        let second = dir.appendingPathComponent("again.sqlite").path
+        try synth.write(to: second)
+        XCTAssertEqual(try IndexReader(path: second).feature(id: 7), first, "same seed, same index")
+        let tokens = Set((0..<50).compactMap { try? reader.feature(id: $0) }.flatMap { $0.record.topExamples }.flatMap { reader.vocabulary.display($0.tokenIDs) })
+        XCTAssertTrue(tokens.contains("<img src=x onerror=alert(1)>"))
+        XCTAssertTrue(tokens.contains("😀"))
+        XCTAssertTrue(tokens.contains("\n"))
+        XCTAssertFalse(tokens.contains { $0.contains("\u{FFFD}") }, "split characters render whole")
+        XCTAssertFalse(try reader.search("fires", limit: 5).isEmpty)
+    }
+}

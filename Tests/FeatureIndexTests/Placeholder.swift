@@ -1,4 +1,0 @@
-import XCTest
-@testable import FeatureIndex
-
-final class FeatureIndexPlaceholderTests: XCTestCase { func testBuilds() {} }
