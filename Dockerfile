@@ -1,0 +1,32 @@
+# saescope: build with the Swift toolchain, run on slim Debian with the runtime libraries only.
+#   docker build -t saescope .
+#   docker run -p 8080:8080 -v "$PWD/indexes:/data" saescope            # serves /data/index.sqlite
+#   docker run -p 8080:8080 -v "$PWD/indexes:/data" saescope serve --index /data/other.sqlite --host 0.0.0.0
+# The build steps are scripts/install.sh, the same the README gives and CI runs.
+
+FROM swift:6.3-bookworm AS build
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev \
+ && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources Sources
+COPY Public Public
+COPY migrations migrations
+COPY scripts scripts
+RUN scripts/install.sh /opt/saescope
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g curl ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /data saescope \
+ && mkdir -p /data && chown saescope /data
+COPY --from=build /opt/saescope /opt/saescope
+USER saescope
+VOLUME /data
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+  CMD curl -fsS http://127.0.0.1:8080/api/health || exit 1
+ENTRYPOINT ["/opt/saescope/saescope"]
+CMD ["serve", "--index", "/data/index.sqlite", "--host", "0.0.0.0", "--port", "8080"]

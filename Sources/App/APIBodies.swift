@@ -1,0 +1,125 @@
+import FeatureIndex
+
+/// The JSON bodies of the API (docs/API.md), written with `JSONWriter`.
+extension JSONWriter {
+    mutating func explanation(_ e: Explanation?) {
+        guard let e else { return null() }
+        object { o in
+            o.key("text"); o.string(e.text)
+            o.key("source"); o.string(e.source)
+            o.key("automatic"); o.bool(e.automatic)
+        }
+    }
+
+    mutating func featureSummary(_ f: FeatureSummary) {
+        object { o in
+            o.key("id"); o.int(f.id)
+            o.key("density"); o.number(f.density)
+            o.key("max_activation"); o.number(f.maxActivation)
+            o.key("mean"); o.number(f.mean)
+            o.key("explanation"); o.explanation(f.explanation)
+        }
+    }
+
+    mutating func example(_ e: Example, vocabulary: Vocabulary) {
+        object { o in
+            o.key("tokens")
+            o.array { a in for t in vocabulary.display(e.tokenIDs) { a.string(t) } }
+            o.key("activations")
+            o.array { a in for v in e.activations { a.number(v) } }
+            o.key("max_index"); o.int(e.maxIndex)
+            o.key("max_activation"); o.number(e.maxActivation)
+            o.key("document"); o.int(e.document)
+            o.key("offset"); o.int(e.position)
+        }
+    }
+
+    mutating func tokenValues(_ values: [TokenValue], vocabulary: Vocabulary) {
+        array { a in
+            for v in values {
+                a.object { o in
+                    o.key("token"); o.string(vocabulary.text(v.tokenID))
+                    o.key("token_id"); o.int(Int(v.tokenID))
+                    o.key("value"); o.number(v.value)
+                }
+            }
+        }
+    }
+
+    mutating func feature(_ feature: Feature, vocabulary: Vocabulary, latentCount: Int) {
+        let r = feature.record
+        object { o in
+            o.key("id"); o.int(r.id)
+            o.key("explanation"); o.explanation(feature.explanations.first)
+            o.key("explanations")
+            o.array { a in for e in feature.explanations { a.explanation(e) } }
+            o.key("stats")
+            o.object { s in
+                s.key("density"); s.number(r.stats.density)
+                s.key("max_activation"); s.number(r.stats.maxActivation)
+                s.key("mean"); s.number(r.stats.mean)
+                s.key("mean_square"); s.number(r.stats.meanSquare)
+                s.key("skew"); s.number(r.stats.skew)
+                s.key("kurtosis"); s.number(r.stats.kurtosis)
+            }
+            o.key("histogram")
+            o.object { h in
+                h.key("min"); h.number(r.histogram.min)
+                h.key("max"); h.number(r.histogram.max)
+                h.key("counts")
+                h.array { a in for c in r.histogram.counts { a.int(Int(c)) } }
+            }
+            o.key("logits")
+            o.object { l in
+                l.key("top"); l.tokenValues(r.topLogits, vocabulary: vocabulary)
+                l.key("bottom"); l.tokenValues(r.bottomLogits, vocabulary: vocabulary)
+            }
+            o.key("neighbors")
+            o.array { a in
+                for n in r.neighbors {
+                    a.object { x in
+                        x.key("id"); x.int(Int(n.id))
+                        x.key("cosine"); x.number(n.cosine)
+                        x.key("explanation"); x.string(feature.neighborExplanations[Int(n.id)]?.text)
+                    }
+                }
+            }
+            o.key("examples")
+            o.object { x in
+                x.key("top")
+                x.array { a in for e in r.topExamples { a.example(e, vocabulary: vocabulary) } }
+                x.key("intervals")
+                x.array { a in
+                    for g in r.intervals {
+                        a.object { gi in
+                            gi.key("min"); gi.number(g.min)
+                            gi.key("max"); gi.number(g.max)
+                            gi.key("contains"); gi.number(g.contains)
+                            gi.key("examples")
+                            gi.array { ea in for e in g.examples { ea.example(e, vocabulary: vocabulary) } }
+                        }
+                    }
+                }
+            }
+            o.key("prev")
+            if r.id > 0 { o.int(r.id - 1) } else { o.null() }
+            o.key("next")
+            if r.id + 1 < latentCount { o.int(r.id + 1) } else { o.null() }
+        }
+    }
+
+    /// Writes any metadata value.
+    mutating func value(_ v: JSONValue) {
+        switch v {
+        case .null: null()
+        case .bool(let b): bool(b)
+        case .number(let n): number(n)
+        case .string(let s): string(s)
+        case .array(let items): array { a in for item in items { a.value(item) } }
+        case .object(let members):
+            object { o in
+                for (k, item) in members.sorted(by: { $0.key < $1.key }) { o.key(k); o.value(item) }
+            }
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import FeatureIndex
+import Foundation
+import HTTP
+import XCTest
+@testable import App
+
+/// The API through the router, in-process (no socket), over a synthetic index.
+final class APITests: XCTestCase {
+    nonisolated(unsafe) static var responder: (any Responder)!
+    nonisolated(unsafe) static var directory: URL!
+    static let latents = 120
+
+    override class func setUp() {
+        super.setUp()
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("saescope-api-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent("index.sqlite").path
+        do {
+            var synth = SyntheticIndex(latents: latents)
+            synth.topExamples = 4
+            synth.intervals = 2
+            synth.examplesPerInterval = 2
+            synth.context = 24
+            try synth.write(to: path)
+            let app = Application(reader: try IndexReader(path: path), publicDirectory: try Resources.directory("Public"))
+            responder = try app.responder()
+        } catch {
+            XCTFail("cannot set up: \(error)")
+        }
+    }
+
+    override class func tearDown() {
+        try? FileManager.default.removeItem(at: directory)
+        super.tearDown()
+    }
+
+    func get(_ target: String, method: String = "GET") throws -> Response {
+        let request = Request(method: method, target: target)
+        do {
+            return try APITests.responder.respond(to: request)
+        } catch let error as HTTPError {
+            var r = Response.error(error.status, error.message)
+            for (name, value) in error.headers { r.headers[name] = value }
+            return r
+        }
+    }
+
+    func json(_ target: String, status: Int = 200, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let response = try get(target)
+        XCTAssertEqual(response.status, status, "\(target): \(String(decoding: response.body, as: UTF8.self).prefix(300))", file: file, line: line)
+        let object = try JSONSerialization.jsonObject(with: Data(response.body))
+        return try XCTUnwrap(object as? [String: Any], file: file, line: line)
+    }
+
+    func errorMessage(_ target: String, status: Int, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        let body = try json(target, status: status, file: file, line: line)
+        let error = try XCTUnwrap(body["error"] as? [String: Any], file: file, line: line)
+        XCTAssertEqual(error["status"] as? Int, status, file: file, line: line)
+        return try XCTUnwrap(error["message"] as? String, file: file, line: line)
+    }
+
+    func testHealthAndSAE() throws {
+        let health = try json("/api/health")
+        XCTAssertEqual(health["status"] as? String, "ok")
+        XCTAssertEqual(health["latents"] as? Int, APITests.latents)
+        let sae = try json("/api/sae")
+        let info = try XCTUnwrap(sae["sae"] as? [String: Any])
+        XCTAssertEqual(info["n_latents"] as? Int, APITests.latents)
+        XCTAssertEqual(info["d_model"] as? Int, 576)
+        XCTAssertEqual(info["hook"] as? String, "blocks.15.hook_resid_post")
+        let summary = try XCTUnwrap(sae["summary"] as? [String: Any])
+        let dead = try XCTUnwrap(summary["dead_latents"] as? Int)
+        let histogram = try XCTUnwrap((summary["density_histogram"] as? [String: Any])?["counts"] as? [Int])
+        XCTAssertEqual(histogram.reduce(0, +) + dead, APITests.latents)
+        XCTAssertTrue(try get("/api/sae").cacheable)
+    }
+
+    func testFeaturePages() throws {
+        let page = try json("/api/features?limit=5&offset=10")
+        XCTAssertEqual(page["total"] as? Int, APITests.latents)
+        XCTAssertEqual((page["features"] as? [[String: Any]])?.compactMap { $0["id"] as? Int }, [10, 11, 12, 13, 14])
+        let byDensity = try XCTUnwrap(try json("/api/features?sort=density&limit=500")["features"] as? [[String: Any]])
+        let densities = byDensity.compactMap { $0["density"] as? Double }
+        XCTAssertEqual(densities.count, APITests.latents)
+        XCTAssertEqual(densities, densities.sorted(by: >), "sort=density defaults to descending")
+        let ascending = try XCTUnwrap(try json("/api/features?sort=max_activation&order=asc&limit=50")["features"] as? [[String: Any]])
+        let maxima = ascending.compactMap { $0["max_activation"] as? Double }
+        XCTAssertEqual(maxima, maxima.sorted())
+        let filtered = try json("/api/features?q=fires&limit=3")
+        XCTAssertEqual((filtered["features"] as? [Any])?.count, 3)
+        XCTAssertLessThan(try XCTUnwrap(filtered["total"] as? Int), APITests.latents)
+    }
+
+    func testBadParametersAreNamed() throws {
+        for (target, name) in [("/api/features?limit=0", "limit"), ("/api/features?limit=abc", "limit"),
+                               ("/api/features?limit=501", "limit"), ("/api/features?offset=-1", "offset"),
+                               ("/api/features?sort=bogus", "sort"), ("/api/features?order=up", "order"),
+                               ("/api/search", "q"), ("/api/search?q=x&limit=1000", "limit"),
+                               ("/api/search/tokens", "token"), ("/api/features/abc", "id"), ("/api/features/-3", "id")] {
+            let message = try errorMessage(target, status: 400)
+            XCTAssertTrue(message.contains("'\(name)'"), "\(target): \(message)")
+        }
+    }
+
+    func testOneFeatureHasEverythingTheIssueLists() throws {
+        let f = try json("/api/features/9")
+        XCTAssertEqual(f["id"] as? Int, 9)
+        XCTAssertEqual(f["prev"] as? Int, 8)
+        XCTAssertEqual(f["next"] as? Int, 10)
+        XCTAssertNotNil(f["explanation"])
+        let stats = try XCTUnwrap(f["stats"] as? [String: Any])
+        for key in ["density", "max_activation", "mean", "mean_square", "skew", "kurtosis"] { XCTAssertNotNil(stats[key], key) }
+        let histogram = try XCTUnwrap(f["histogram"] as? [String: Any])
+        XCTAssertFalse(try XCTUnwrap(histogram["counts"] as? [Int]).isEmpty)
+        let logits = try XCTUnwrap(f["logits"] as? [String: Any])
+        for side in ["top", "bottom"] {
+            let list = try XCTUnwrap(logits[side] as? [[String: Any]])
+            XCTAssertNotNil(list.first?["token"] as? String)
+            XCTAssertNotNil(list.first?["value"] as? Double)
+        }
+        let neighbors = try XCTUnwrap(f["neighbors"] as? [[String: Any]])
+        XCTAssertEqual(neighbors.count, 10)
+        XCTAssertNotNil(neighbors.first?["cosine"] as? Double)
+        let examples = try XCTUnwrap(f["examples"] as? [String: Any])
+        let top = try XCTUnwrap(examples["top"] as? [[String: Any]])
+        XCTAssertEqual(top.count, 4)
+        let intervals = try XCTUnwrap(examples["intervals"] as? [[String: Any]])
+        XCTAssertEqual(intervals.count, 2)
+        for key in ["min", "max", "contains", "examples"] { XCTAssertNotNil(intervals[0][key], key) }
+        for example in top + intervals.flatMap({ $0["examples"] as? [[String: Any]] ?? [] }) {
+            let tokens = try XCTUnwrap(example["tokens"] as? [String])
+            let activations = try XCTUnwrap(example["activations"] as? [Double])
+            XCTAssertEqual(tokens.count, activations.count)
+            let maxIndex = try XCTUnwrap(example["max_index"] as? Int)
+            XCTAssertEqual(activations[maxIndex], try XCTUnwrap(example["max_activation"] as? Double), accuracy: 1e-6)
+            XCTAssertNotNil(example["document"] as? Int)
+        }
+    }
+
+    func testSnippetTextSurvivesJSON() throws {
+        var all: [String] = []
+        for id in 0..<APITests.latents {
+            let f = try json("/api/features/\(id)")
+            let examples = f["examples"] as? [String: Any]
+            for e in examples?["top"] as? [[String: Any]] ?? [] { all += e["tokens"] as? [String] ?? [] }
+        }
+        let tokens = Set(all)
+        XCTAssertTrue(tokens.contains("<img src=x onerror=alert(1)>"))
+        XCTAssertTrue(tokens.contains("😀"))
+        XCTAssertTrue(tokens.contains("\n"))
+        XCTAssertTrue(tokens.contains("\"quoted\""))
+        XCTAssertFalse(tokens.contains { $0.contains("\u{FFFD}") })
+    }
+
+    func testUnknownLatentIs404() throws {
+        XCTAssertTrue(try errorMessage("/api/features/\(APITests.latents)", status: 404).contains("no latent"))
+        XCTAssertEqual(try json("/api/features/\(APITests.latents - 1)")["next"] as? NSNull, NSNull())
+        XCTAssertEqual(try json("/api/features/0")["prev"] as? NSNull, NSNull())
+    }
+
+    func testSearch() throws {
+        let results = try XCTUnwrap(try json("/api/search?q=fires&limit=5")["results"] as? [[String: Any]])
+        XCTAssertEqual(results.count, 5)
+        let message = try errorMessage("/api/search?q=%22unterminated", status: 400)
+        XCTAssertTrue(message.contains("'q'"), message)
+        _ = try errorMessage("/api/features?q=AND", status: 400)
+    }
+
+    func testTokenSearch() throws {
+        let body = try json("/api/search/tokens?token=paris")
+        let matches = try XCTUnwrap(body["matches"] as? [[String: Any]])
+        XCTAssertEqual(Set(matches.compactMap { $0["token"] as? String }), [" Paris", "Paris"])
+        XCTAssertFalse(try XCTUnwrap(matches.first?["latents"] as? [[String: Any]]).isEmpty)
+        let newline = try XCTUnwrap(try json("/api/search/tokens?token=%0A")["matches"] as? [[String: Any]])
+        XCTAssertEqual(newline.first?["token"] as? String, "\n")
+    }
+
+    func testOpenAPIDescribesEveryRoute() throws {
+        let doc = try json("/api/openapi.json")
+        XCTAssertEqual(doc["openapi"] as? String, "3.1.0")
+        let paths = try XCTUnwrap(doc["paths"] as? [String: Any])
+        for route in ["/api/health", "/api/sae", "/api/features", "/api/features/{id}", "/api/search", "/api/search/tokens",
+                      "/api/activations", "/api/openapi.json"] {
+            XCTAssertNotNil(paths[route], route)
+        }
+    }
+
+    func testWrongMethodAndLiveWithoutModel() throws {
+        let response = try get("/api/features", method: "POST")
+        XCTAssertEqual(response.status, 405)
+        XCTAssertEqual(response.headers["Allow"]?.contains("GET"), true)
+        let live = try get("/api/activations", method: "POST")
+        XCTAssertEqual(live.status, 503)
+        XCTAssertTrue(String(decoding: live.body, as: UTF8.self).contains("--model"))
+    }
+
+    func testPagesComeFromPublic() throws {
+        let index = try get("/")
+        XCTAssertEqual(index.status, 200)
+        XCTAssertTrue(index.headers["Content-Type"]?.hasPrefix("text/html") == true)
+        let feature = try get("/features/12")
+        XCTAssertEqual(feature.status, 200)
+        XCTAssertTrue(String(decoding: feature.body, as: UTF8.self).contains("<html"))
+        XCTAssertEqual(try get("/no/such/file.css").status, 404)
+    }
+}
+
+final class JSONWriterTests: XCTestCase {
+    func testEscapingAndNumbers() throws {
+        var w = JSONWriter()
+        w.object { o in
+            o.key("s"); o.string("a\"b\\c\nd\u{01}<é😀>")
+            o.key("nan"); o.number(Double.nan)
+            o.key("inf"); o.number(Float.infinity)
+            o.key("n"); o.array { a in a.number(1.5); a.number(Float(2)); a.int(-3); a.number(1e-7); a.null(); a.bool(true) }
+            o.key("empty"); o.object { _ in }
+        }
+        let parsed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
+        XCTAssertEqual(parsed["s"] as? String, "a\"b\\c\nd\u{01}<é😀>")
+        XCTAssertEqual(parsed["nan"] as? NSNull, NSNull())
+        XCTAssertEqual(parsed["inf"] as? NSNull, NSNull())
+        let n = try XCTUnwrap(parsed["n"] as? [Any])
+        XCTAssertEqual(n[0] as? Double, 1.5)
+        XCTAssertEqual(n[1] as? Int, 2)
+        XCTAssertEqual(n[2] as? Int, -3)
+        XCTAssertEqual(n[3] as? Double, 1e-7)
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self).contains("\"empty\":{}"), true)
+    }
+}
