@@ -66,7 +66,7 @@ def explanation(i):
     topic = r.choice(TOPICS)
     if i % 5 == 0:
         return {"text": topic, "source": "manual", "automatic": False}
-    return {"text": "fires on: %s (%s)" % (json.dumps(r.choice(WORDS)), topic.lower()),
+    return {"text": "fires on: %s (%s)" % (json.dumps(r.choice(WORDS), ensure_ascii=False), topic.lower()),
             "source": "auto", "automatic": True}
 
 
@@ -134,7 +134,7 @@ def feature(i):
     ex = row["explanation"]
     exps = [ex] if ex else []
     if ex and ex["source"] == "manual":
-        exps.append({"text": "fires on: %s" % json.dumps(r.choice(WORDS)), "source": "auto", "automatic": True})
+        exps.append({"text": "fires on: %s" % json.dumps(r.choice(WORDS), ensure_ascii=False), "source": "auto", "automatic": True})
     mx = row["max_activation"]
     stats = {"density": row["density"], "max_activation": mx, "mean": row["mean"],
              "mean_square": round(row["mean"] ** 2 * 1.6, 4), "skew": round(r.uniform(0.5, 3), 3),
