@@ -88,7 +88,7 @@ function renderHistogram(hist, scaleMax) {
     xLabel: "activation", yLabel: logy.checked ? "count (log)" : "count",
     title: `Histogram of ${fmtInt(total)} positive activations from ${fmtAct(hist.min)} to ${fmtAct(hist.max)}`,
     binTitle: (i, a, b, c) => `${fmtAct(a)} – ${fmtAct(b)}: ${fmtInt(c)} (${fmtPercent(c / total)})`,
-    binOpacity: (i, a, b) => 0.3 + 0.7 * Math.min(1, ((a + b) / 2) / (scaleMax || hist.max || 1)),
+    binOpacity: (i, a, b) => 0.45 + 0.55 * Math.min(1, ((a + b) / 2) / (scaleMax || hist.max || 1)),
   });
   logy.addEventListener("change", () => {
     store(LOGY_KEY, logy.checked);
@@ -105,7 +105,8 @@ function logitTable(table, rows, sign) {
       bar.style.width = `${(Math.abs(r.value) / maxAbs) * 100}%`;
       return h("tr", { class: "logit" },
         h("td", {}, tokenChip(r.token)),
-        h("td", { class: "num" }, h("span", { class: "lval" }, bar, h("span", {}, fmtNum(r.value)))));
+        h("td", { class: "num", title: String(r.value) },
+          h("span", { class: "lval" }, h("span", { class: "ltrack" }, bar), h("span", { class: "lnum" }, fmtNum(r.value)))));
     }) : h("tr", {}, h("td", { colspan: 2, class: "muted" }, "none"))),
   );
 }
@@ -240,7 +241,7 @@ async function main() {
     if (e instanceof ApiError && e.status === 404) {
       $("#title").textContent = "No such latent";
       document.title = "No such latent · saescope";
-      showError(status, e, `No such latent: ${id}`);
+      showError(status, e, "Not found");
     } else {
       showError(status, e, "Could not load this latent");
     }

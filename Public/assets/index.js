@@ -228,8 +228,12 @@ function init() {
       navigate({ sort, order, page: 1 });
     });
   }
-  $("#page-prev").addEventListener("click", () => { navigate({ page: Math.max(1, state.page - 1) }); });
-  $("#page-next").addEventListener("click", () => { navigate({ page: state.page + 1 }); });
+  const toTable = () => {
+    const top = $("#list-h").getBoundingClientRect().top;
+    if (top < 0) $("#list-h").scrollIntoView({ block: "start" });
+  };
+  $("#page-prev").addEventListener("click", () => { navigate({ page: Math.max(1, state.page - 1) }); toTable(); });
+  $("#page-next").addEventListener("click", () => { navigate({ page: state.page + 1 }); toTable(); });
 
   $("#goto").addEventListener("submit", (e) => {
     e.preventDefault();

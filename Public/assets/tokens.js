@@ -85,7 +85,9 @@ export function renderExample(ex, scaleMax) {
   return p;
 }
 
-/** A token shown on its own (logit lists, token search results). */
+/** A token shown on its own (logit lists, token search results); whitespace-only tokens show ␣. */
 export function tokenChip(tok) {
-  return h("code", { class: "tokchip", title: quoteToken(tok) }, displayToken(tok));
+  const t = String(tok);
+  const shown = /^ +$/.test(t) ? "␣".repeat(t.length) : displayToken(t);
+  return h("code", { class: "tokchip" + (shown !== t ? " marked" : ""), title: quoteToken(t) }, shown);
 }
