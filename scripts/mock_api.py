@@ -11,7 +11,8 @@ Path mapping (mirrors the Swift server):
 
 Every latent's first top example contains tricky tokens (an HTML injection attempt, "\\n",
 leading spaces, an emoji split over two tokens, CJK, "&amp;", a very long token, zeros);
-one example per latent is 500+ characters long.  Latent 13 has no explanation; a few latents
+one example per latent is 500+ characters long.  (/favicon.ico is not special: like the real
+server, only Public/favicon.ico would answer it; the pages link /favicon.svg.)  Latent 13 has no explanation; a few latents
 (every 997th) are dead (density 0, no examples).
 """
 import argparse
@@ -273,7 +274,7 @@ class Handler(BaseHTTPRequestHandler):
         # The same strict policy the pages must live with on the real server.
         self.send_header("Content-Security-Policy",
                          "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+                         "object-src 'none'; base-uri 'none'; frame-ancestors 'self'")
         self.send_header("X-Content-Type-Options", "nosniff")
         for k, v in (extra or {}).items():
             self.send_header(k, v)
@@ -308,8 +309,6 @@ class Handler(BaseHTTPRequestHandler):
             return self.file("index.html")
         if re.fullmatch(r"/features/[^/]+", path):
             return self.file("feature.html")
-        if path == "/favicon.ico":
-            return self.file("favicon.svg")
         return self.file(path.lstrip("/"))
 
     def api(self, path, qs):

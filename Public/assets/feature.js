@@ -96,8 +96,7 @@ function renderHistogram(hist, scaleMax) {
   });
 }
 
-function logitTable(table, rows, sign) {
-  const maxAbs = Math.max(1e-9, ...rows.map((r) => Math.abs(r.value)));
+function logitTable(table, rows, sign, maxAbs) {
   clear(table).append(
     h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Token"), h("th", { scope: "col", class: "num" }, "Logit"))),
     h("tbody", {}, rows.length ? rows.map((r) => {
@@ -252,8 +251,10 @@ async function main() {
     const scaleMax = featurePageMax(f);
     renderHeader(f);
     renderStats(f.stats || {});
-    logitTable($("#logits-top"), (f.logits && f.logits.top) || [], "pos");
-    logitTable($("#logits-bottom"), (f.logits && f.logits.bottom) || [], "neg");
+    const lt = (f.logits && f.logits.top) || [], lb = (f.logits && f.logits.bottom) || [];
+    const maxAbs = Math.max(1e-9, ...[...lt, ...lb].map((r) => Math.abs(r.value))); // one scale for both lists
+    logitTable($("#logits-top"), lt, "pos", maxAbs);
+    logitTable($("#logits-bottom"), lb, "neg", maxAbs);
     renderNeighbors(f.neighbors);
     renderExamples(f.examples, scaleMax);
     status.hidden = true;

@@ -66,6 +66,7 @@ async function loadSae() {
     $("#sae-title").textContent = sae.name ? `· ${sae.name}` : "";
     document.title = `saescope · ${sae.name || "latents"}`;
     const dead = sum.dead_latents;
+    $("#sae-loading").hidden = true;
     clear(card).append(
       fact("Model", model.name || "—", model.architecture ? `architecture: ${model.architecture}` : null),
       fact("Hook", h("code", {}, sae.hook || "—"), sae.layer != null ? `layer ${sae.layer}` : null),
@@ -93,8 +94,9 @@ async function loadSae() {
       clear(box).append(h("p", { class: "muted" }, "No density histogram in this index."));
     }
   } catch (e) {
-    showError(card, e, "Could not load the SAE");
-    clear($("#density-hist"));
+    $("#sae-loading").hidden = true;
+    showError($("#sae-error"), e, "Could not load the SAE");
+    clear($("#density-hist")).append(h("p", { class: "muted" }, "Unavailable."));
   }
 }
 
