@@ -86,7 +86,7 @@ export function buildHistogram(opts) {
   // x axis
   const axis = s("g", { class: "axis" });
   axis.appendChild(s("line", { x1: m.l, x2: W - m.r, y1: m.t + ph + 0.5, y2: m.t + ph + 0.5 }));
-  const xt = opts.xTicks || niceTicks(lo, hi, Math.max(2, Math.floor(pw / 90))).map((v) => ({ value: v, label: String(v) }));
+  const xt = opts.xTicks || niceTicks(lo, hi, Math.max(2, Math.floor(pw / 70))).map((v) => ({ value: v, label: String(v) }));
   for (const t of xt) {
     if (t.value < lo - 1e-9 || t.value > hi + 1e-9) continue;
     const xx = Math.round(x(t.value)) + 0.5;
@@ -115,11 +115,10 @@ export function mountHistogram(container, opts) {
   };
   draw();
   if (typeof ResizeObserver === "function") {
-    let raf = 0;
+    // Redraw inside the observer callback (not a later frame) so the first paint is already right;
+    // the width check keeps a redraw from re-triggering itself.
     new ResizeObserver(() => {
-      if (container.clientWidth === lastW) return;
-      cancelAnimationFrame(raf);
-      raf = requestAnimationFrame(draw);
+      if (container.clientWidth !== lastW) draw();
     }).observe(container);
   }
   return (patch) => { current = { ...current, ...patch }; draw(); };
