@@ -153,7 +153,7 @@ def feature(i):
     for k in range(8):
         j = (i * 31 + k * 977 + 5) % N_LATENTS
         e = ALL[j]["explanation"]
-        neigh.append({"id": j, "cosine": round(0.7 - k * 0.06, 3), "explanation": e["text"] if e else None})
+        neigh.append({"id": j, "cosine": round(0.7 - k * 0.06, 3), "explanation": e})
     if dead:
         top, intervals = [], []
     else:

@@ -65,7 +65,7 @@ function renderStats(st) {
   clear($("#stats")).append(
     row("Density", st.density === 0 ? "0 (dead)" : fmtDensity(st.density), `fraction of tokens where it fires: ${st.density}`),
     row("Max activation", fmtAct(st.max_activation), String(st.max_activation)),
-    row("Mean", fmtNum(st.mean), `mean over positive activations: ${st.mean}`),
+    row("Mean", fmtNum(st.mean), `mean activation over all tokens, zeros included: ${st.mean}`),
     row("Mean square", fmtNum(st.mean_square), String(st.mean_square)),
     row("Skew", fmtNum(st.skew), String(st.skew)),
     row("Kurtosis", fmtNum(st.kurtosis), String(st.kurtosis)),
@@ -117,7 +117,7 @@ function renderNeighbors(list) {
     return;
   }
   for (const n of list) {
-    const text = n.explanation && typeof n.explanation === "object" ? n.explanation.text : n.explanation;
+    const text = n.explanation ? n.explanation.text : null;
     ol.append(h("li", {},
       h("a", { href: `/features/${n.id}`, class: "lid" }, `#${n.id}`),
       h("span", { class: "cos", title: `cosine similarity ${n.cosine}` }, fmtNum(n.cosine, 2)),

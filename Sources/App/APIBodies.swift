@@ -80,7 +80,7 @@ extension JSONWriter {
                     a.object { x in
                         x.key("id"); x.int(Int(n.id))
                         x.key("cosine"); x.number(n.cosine)
-                        x.key("explanation"); x.string(feature.neighborExplanations[Int(n.id)]?.text)
+                        x.key("explanation"); x.explanation(feature.neighborExplanations[Int(n.id)])
                     }
                 }
             }

@@ -122,7 +122,7 @@ enum OpenAPI {
                         "logits": {"type": "object", "properties": {"top": {"type": "array", "items": {"$ref": "#/components/schemas/TokenValue"}},
                                    "bottom": {"type": "array", "items": {"$ref": "#/components/schemas/TokenValue"}}}},
                         "neighbors": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "cosine": {"type": "number"},
-                                      "explanation": {"type": ["string", "null"]}}}},
+                                      "explanation": {"$ref": "#/components/schemas/Explanation"}}}},
                         "examples": {"type": "object", "properties": {
                           "top": {"type": "array", "items": {"$ref": "#/components/schemas/Example"}},
                           "intervals": {"type": "array", "items": {"type": "object", "properties": {"min": {"type": "number"}, "max": {"type": "number"},
