@@ -1,0 +1,142 @@
+/// Turns a handler's `Response` into bytes on the wire: conditional GET (304), gzip, the headers the
+/// server owns (`Content-Length`, `Date`, `Server`, `Connection`), and header sanitising.
+enum ResponseWriter {
+    /// One response ready to send.
+    struct Output: Sendable {
+        /// Buffers to send in order (status line and headers first; a large body stays separate
+        /// so it is not copied, and both go out in one `sendmsg`).
+        var chunks: [[UInt8]]
+        var status: Int
+        /// Body bytes on the wire (0 for HEAD and 304), for the access log.
+        var bodyBytes: Int
+        /// Whether the connection must close after this response.
+        var closeConnection: Bool
+    }
+
+    /// Headers the server writes itself; a handler's values for them are ignored.
+    private static let serverOwned: Set<String> = ["content-length", "connection", "transfer-encoding", "date", "server", "keep-alive"]
+
+    /// Applies content negotiation to `response` for `request`: adds a strong ETag to cacheable
+    /// GET responses, answers a matching `If-None-Match` with 304, and gzips compressible bodies
+    /// when the client accepts it.
+    static func negotiate(_ response: Response, for request: Request) -> Response {
+        var response = response
+        let isGet = request.method == "GET" || request.method == "HEAD"
+        var etag: String?
+        if isGet, response.status == 200, response.cacheable || response.headers.contains("ETag") {
+            let tag = response.headers["ETag"] ?? ETag.strong(for: response.body)
+            etag = tag
+            response.headers["ETag"] = tag
+        }
+        let compressible = response.body.count >= Gzip.minimumSize && response.status >= 200
+            && response.status != 204 && response.status != 304 && !response.headers.contains("Content-Encoding")
+            && Gzip.isCompressible(contentType: response.headers["Content-Type"])
+        if compressible && !response.headers.containsToken("Accept-Encoding", in: "Vary") {
+            response.headers.add("Vary", "Accept-Encoding")
+        }
+        let useGzip = compressible && Gzip.isAccepted(by: request.headers["Accept-Encoding"])
+
+        if let etag {
+            let conditions = request.headers.values("If-None-Match")
+            if !conditions.isEmpty,
+               ETag.ifNoneMatch(conditions.joined(separator: ","), matchesAnyOf: [etag, ETag.gzipVariant(of: etag)]) {
+                var notModified = Response(status: 304, headers: response.headers)
+                notModified.headers.remove("Content-Type")
+                if useGzip { notModified.headers["ETag"] = ETag.gzipVariant(of: etag) }
+                return notModified
+            }
+        }
+        if useGzip, let compressed = response.precompressedBody ?? Gzip.compress(response.body),
+           compressed.count < response.body.count {
+            response.body = compressed
+            response.headers["Content-Encoding"] = "gzip"
+            if let etag { response.headers["ETag"] = ETag.gzipVariant(of: etag) }
+        }
+        response.precompressedBody = nil
+        return response
+    }
+
+    /// The wire bytes of `response`. `headOnly` (HEAD) keeps `Content-Length` but sends no body.
+    static func serialize(_ response: Response, headOnly: Bool, keepAlive: Bool, isHTTP10: Bool, date: String) -> Output {
+        let closeConnection = !keepAlive || response.headers.containsToken("close", in: "Connection")
+        let status = (100...999).contains(response.status) ? response.status : 500
+        var head: [UInt8] = []
+        head.reserveCapacity(256 + response.headers.count * 48)
+        head += Array("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
+        appendField("Server", "saescope", to: &head)
+        appendField("Date", date, to: &head)
+        for field in response.headers where !serverOwned.contains(field.name.lowercased()) {
+            appendField(field.name, field.value, to: &head)
+        }
+        // RFC 9110 section 8.6: no Content-Length on 1xx and 204; on 304 it is optional, and the
+        // identity length would be wrong when the client holds the gzip variant.
+        let hasBody = status >= 200 && status != 204 && status != 304
+        if hasBody { appendField("Content-Length", String(response.body.count), to: &head) }
+        if closeConnection {
+            appendField("Connection", "close", to: &head)
+        } else if isHTTP10 {
+            appendField("Connection", "keep-alive", to: &head)
+        }
+        head += [13, 10]
+        let sendBody = hasBody && !headOnly && !response.body.isEmpty
+        var chunks = [head]
+        if sendBody {
+            // Small bodies are copied behind the head so the response is one contiguous buffer.
+            if response.body.count <= 16 * 1024 { chunks[0] += response.body } else { chunks.append(response.body) }
+        }
+        return Output(chunks: chunks, status: status, bodyBytes: sendBody ? response.body.count : 0, closeConnection: closeConnection)
+    }
+
+    /// Appends `name: value\r\n`, dropping characters that could end the line early or forge
+    /// another header (CR, LF, NUL and other controls) — response splitting is impossible.
+    static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
+        let nameStart = out.count
+        for byte in name.utf8 where RequestParser.isTokenCharacter(byte) { out.append(byte) }
+        guard out.count > nameStart else { return }
+        out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+        for byte in value.utf8 where byte >= 0x20 && byte != 0x7F || byte == UInt8(ascii: "\t") { out.append(byte) }
+        out += [13, 10]
+    }
+
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 206: "Partial Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 303: "See Other"
+        case 304: "Not Modified"
+        case 307: "Temporary Redirect"
+        case 308: "Permanent Redirect"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 406: "Not Acceptable"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 410: "Gone"
+        case 411: "Length Required"
+        case 412: "Precondition Failed"
+        case 413: "Content Too Large"
+        case 414: "URI Too Long"
+        case 415: "Unsupported Media Type"
+        case 417: "Expectation Failed"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: "Status \(status)"
+        }
+    }
+}

@@ -1,0 +1,116 @@
+/// Routes requests by method and path pattern ("/api/features/:id") to handlers.
+///
+/// - GET routes also answer HEAD (the server drops the body, keeping `Content-Length`).
+/// - A path that matches a pattern under another method → 405 with `Allow`.
+/// - A path that matches no pattern → the fallback responder, or 404.
+/// - When several patterns match, literal segments win over parameters, left to right.
+public struct Router: Responder {
+    /// A request handler; it may block and may throw `HTTPError`.
+    public typealias Handler = @Sendable (Request) throws -> Response
+
+    struct Route: Sendable {
+        enum Segment: Sendable, Equatable {
+            case literal(String)
+            case parameter(String)
+        }
+        var method: String
+        var segments: [Segment]
+        var handler: Handler
+    }
+
+    private var routes: [Route] = []
+    private var fallbackResponder: (any Responder)?
+
+    /// An empty router: every request gets the fallback or 404.
+    public init() {}
+
+    /// Adds a route. `pattern` is a path whose segments starting with `:` capture the
+    /// percent-decoded segment into `request.pathParameters`, e.g. "/api/features/:id".
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        let segments = Router.split(Substring(pattern)).map { segment -> Route.Segment in
+            segment.hasPrefix(":") ? .parameter(String(segment.dropFirst())) : .literal(String(segment))
+        }
+        routes.append(Route(method: method.uppercased(), segments: segments, handler: handler))
+    }
+
+    /// Sets the responder used when no route pattern matches the path (e.g. `StaticFiles`).
+    public mutating func fallback(_ responder: any Responder) {
+        fallbackResponder = responder
+    }
+
+    public func respond(to request: Request) throws -> Response {
+        let pathSegments = Router.split(Request.rawPath(of: request.target))
+        var best: (route: Route, parameters: [String: String])?
+        var allowed: Set<String> = []
+        for route in routes {
+            guard let parameters = Router.match(route.segments, pathSegments) else { continue }
+            allowed.insert(route.method)
+            let methodMatches = route.method == request.method || (request.method == "HEAD" && route.method == "GET")
+            guard methodMatches else { continue }
+            // An explicit HEAD route beats the GET route answering HEAD.
+            if let current = best {
+                let moreSpecific = Router.isMoreSpecific(route.segments, than: current.route.segments)
+                let sameShape = route.segments == current.route.segments
+                if moreSpecific || (sameShape && route.method == request.method && current.route.method != request.method) {
+                    best = (route, parameters)
+                }
+            } else {
+                best = (route, parameters)
+            }
+        }
+        if let best {
+            var routed = request
+            routed.pathParameters = best.parameters
+            return try best.route.handler(routed)
+        }
+        if !allowed.isEmpty {
+            if allowed.contains("GET") { allowed.insert("HEAD") }
+            let allow = allowed.sorted().joined(separator: ", ")
+            throw HTTPError(405, "method \(request.method) is not allowed on \(request.path); allowed: \(allow)",
+                            headers: ["Allow": allow])
+        }
+        if let fallbackResponder { return try fallbackResponder.respond(to: request) }
+        throw HTTPError(404, "no resource at \(request.path)")
+    }
+
+    /// Requests that no route matches go to the fallback; ask it whether they are quick.
+    public func respondsWithoutBlocking(to request: Request) -> Bool {
+        let pathSegments = Router.split(Request.rawPath(of: request.target))
+        if routes.contains(where: { Router.match($0.segments, pathSegments) != nil }) { return false }
+        return fallbackResponder?.respondsWithoutBlocking(to: request) ?? true
+    }
+
+    /// "/a/b/" → ["a", "b", ""]: a trailing slash is an empty last segment, so "/a" ≠ "/a/".
+    static func split(_ path: Substring) -> [Substring] {
+        var trimmed = path
+        if trimmed.hasPrefix("/") { trimmed = trimmed.dropFirst() }
+        return trimmed.split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    static func match(_ pattern: [Route.Segment], _ path: [Substring]) -> [String: String]? {
+        guard pattern.count == path.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, component) in zip(pattern, path) {
+            switch segment {
+            case .literal(let literal):
+                guard PercentDecoding.decode(component) == literal else { return nil }
+            case .parameter(let name):
+                guard !component.isEmpty else { return nil }
+                parameters[name] = PercentDecoding.decode(component)
+            }
+        }
+        return parameters
+    }
+
+    /// Whether `a` has a literal where `b` has a parameter at the first position they differ in kind.
+    static func isMoreSpecific(_ a: [Route.Segment], than b: [Route.Segment]) -> Bool {
+        for (x, y) in zip(a, b) {
+            switch (x, y) {
+            case (.literal, .parameter): return true
+            case (.parameter, .literal): return false
+            default: continue
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Serves the files under a root directory for GET and HEAD.
+///
+/// Only regular files strictly inside `root` are served: encoded slashes, backslashes, NUL,
+/// dot segments and dotfiles are refused, and the resolved path (symlinks followed with
+/// `realpath`) must still lie under the resolved root. Everything refused is a plain 404 so the
+/// response says nothing about the file system. Files are cached in memory with their ETag and a
+/// gzip copy, revalidated against mtime and size at most once a second.
+public struct StaticFiles: Responder {
+    /// Why a `StaticFiles` could not be created.
+    public struct Error: Swift.Error, Sendable, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// The root directory, resolved (symlinks followed).
+    public let root: String
+    private let cache: StaticFileCache
+
+    /// Files under `root`, which must be an existing directory.
+    public init(root: URL) throws {
+        guard let resolved = realpath(root.path, nil) else {
+            throw Error(description: "static file root \(root.path) does not exist")
+        }
+        defer { free(resolved) }
+        let path = String(cString: resolved)
+        var info = stat()
+        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+            throw Error(description: "static file root \(root.path) is not a directory")
+        }
+        self.root = path
+        self.cache = StaticFileCache()
+    }
+
+    public func respond(to request: Request) throws -> Response {
+        guard request.method == "GET" || request.method == "HEAD" else {
+            throw HTTPError(405, "method \(request.method) is not allowed on \(request.path); allowed: GET, HEAD",
+                            headers: ["Allow": "GET, HEAD"])
+        }
+        let notFound = HTTPError(404, "no resource at \(request.path)")
+        guard let relative = StaticFiles.relativePath(forTarget: request.target) else { throw notFound }
+        guard let file = cache.file(relativePath: relative, root: root) else { throw notFound }
+        var response = Response(status: 200, headers: [
+            "Content-Type": file.contentType,
+            "ETag": file.etag,
+            "Cache-Control": "no-cache",
+        ], body: file.bytes)
+        response.cacheable = true
+        response.precompressedBody = file.gzipped
+        return response
+    }
+
+    /// Cache hits are memory copies; misses read the disk and go to a worker thread.
+    public func respondsWithoutBlocking(to request: Request) -> Bool {
+        guard let relative = StaticFiles.relativePath(forTarget: request.target) else { return true }
+        return cache.hasFreshEntry(relativePath: relative)
+    }
+
+    /// The decoded path under the root ("css/site.css"), or nil when the target tries anything
+    /// besides plain names separated by `/`.
+    static func relativePath(forTarget target: String) -> String? {
+        let raw = Request.rawPath(of: target)
+        guard raw.hasPrefix("/") else { return nil }
+        // Decide on the raw form too: an encoded slash or backslash must never become a separator.
+        let lowered = raw.lowercased()
+        if lowered.contains("%2f") || lowered.contains("%5c") || lowered.contains("%00") || raw.contains("\\") { return nil }
+        var names: [String] = []
+        for segment in raw.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
+            let name = PercentDecoding.decode(segment)
+            guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\\"),
+                  !name.utf8.contains(0), !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{FFFD}" }) else {
+                return nil
+            }
+            names.append(name)
+        }
+        return names.isEmpty ? nil : names.joined(separator: "/")
+    }
+}
+
+/// One cached file.
+struct StaticFile: Sendable {
+    var bytes: [UInt8]
+    var gzipped: [UInt8]?
+    var etag: String
+    var contentType: String
+    var modified: timespec
+    var size: Int
+    /// When this entry was last checked against the disk (monotonic nanoseconds).
+    var checkedAt: UInt64
+}
+
+/// The in-memory cache of `StaticFiles`, keyed by the relative path and validated by mtime + size.
+final class StaticFileCache: @unchecked Sendable {
+    /// Files larger than this are served but not kept.
+    static let maxCachedFileSize = 4 * 1024 * 1024
+    static let maxEntries = 2048
+    /// Entries younger than this are served without touching the disk.
+    static let revalidateAfter: UInt64 = 1_000_000_000
+
+    private let entries = Locked<[String: StaticFile]>([:])
+
+    func hasFreshEntry(relativePath: String) -> Bool {
+        let now = MonotonicClock.nanoseconds()
+        return entries.withLock { $0[relativePath].map { now &- $0.checkedAt < StaticFileCache.revalidateAfter } ?? false }
+    }
+
+    /// The file at `relativePath` under `root`, or nil when it is missing, not a regular file or
+    /// resolves outside `root`.
+    func file(relativePath: String, root: String) -> StaticFile? {
+        let now = MonotonicClock.nanoseconds()
+        let cached = entries.withLock { $0[relativePath] }
+        if let cached, now &- cached.checkedAt < StaticFileCache.revalidateAfter { return cached }
+
+        guard let resolved = StaticFileCache.resolve(relativePath, root: root) else {
+            entries.withLock { _ = $0.removeValue(forKey: relativePath) }
+            return nil
+        }
+        var info = stat()
+        guard stat(resolved, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { return nil }
+        let modified = StaticFileCache.modificationTime(info)
+        if var cached, cached.size == Int(info.st_size),
+           cached.modified.tv_sec == modified.tv_sec, cached.modified.tv_nsec == modified.tv_nsec {
+            cached.checkedAt = now
+            entries.withLock { $0[relativePath] = cached }
+            return cached
+        }
+        guard let data = FileManager.default.contents(atPath: resolved) else { return nil }
+        let bytes = [UInt8](data)
+        let contentType = MediaType.forFile(named: relativePath)
+        var gzipped: [UInt8]?
+        if bytes.count >= Gzip.minimumSize, Gzip.isCompressible(contentType: contentType),
+           let compressed = Gzip.compress(bytes, level: 9), compressed.count < bytes.count {
+            gzipped = compressed
+        }
+        let file = StaticFile(bytes: bytes, gzipped: gzipped, etag: ETag.strong(for: bytes), contentType: contentType,
+                              modified: modified, size: bytes.count, checkedAt: now)
+        if bytes.count <= StaticFileCache.maxCachedFileSize {
+            entries.withLock { entries in
+                if entries.count >= StaticFileCache.maxEntries { entries.removeAll() }
+                entries[relativePath] = file
+            }
+        }
+        return file
+    }
+
+    /// `root/relativePath` with symlinks resolved, if it still lies under `root`.
+    static func resolve(_ relativePath: String, root: String) -> String? {
+        guard let resolved = realpath(root + "/" + relativePath, nil) else { return nil }
+        defer { free(resolved) }
+        let path = String(cString: resolved)
+        let prefix = root.hasSuffix("/") ? root : root + "/"
+        return path.hasPrefix(prefix) ? path : nil
+    }
+
+    private static func modificationTime(_ info: stat) -> timespec {
+        #if canImport(Darwin)
+        return info.st_mtimespec
+        #else
+        return info.st_mtim
+        #endif
+    }
+}
+
+/// Monotonic time for timeouts and cache ages.
+enum MonotonicClock {
+    static func nanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
+}
