@@ -97,9 +97,11 @@ public final class Application: Sendable {
         return router
     }
 
+    /// The same request for another file under `Public/` (pages live at app URLs).
     static func rewrite(_ request: Request, to path: String) -> Request {
         var r = request
         r.path = path
+        r.target = path
         return r
     }
 

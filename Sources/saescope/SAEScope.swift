@@ -33,3 +33,8 @@ func reportingErrors(_ body: () throws -> Void) throws {
 func note(_ line: String) {
     FileHandle.standardError.write(Data((line + "\n").utf8))
 }
+
+/// One line on stdout, written at once (stdout may be a pipe, where print would buffer it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}

@@ -58,20 +58,19 @@ struct Serve: ParsableCommand {
             configuration.port = port
             configuration.maxConnections = maxConnections
             configuration.maxBodyBytes = maxBody
-            configuration.headerTimeout = headerTimeout
-            configuration.idleTimeout = idleTimeout
+            configuration.headerTimeout = .milliseconds(Int(headerTimeout * 1000))
+            configuration.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
             if let threads { configuration.workerThreads = threads }
-            if !quiet { configuration.accessLog = { line in print(line) } }
+            if !quiet { configuration.accessLog = { line in say(line) } }
             let server = Server(configuration: configuration, responder: try app.responder())
             try server.start()
             let shownHost = host.contains(":") ? "[\(host)]" : host
             let m = reader.metadata
-            print("saescope \(Application.version): \(reader.summary.latents) latents of \(m.sae.name) (\(m.model.name), \(m.sae.hook))"
+            say("saescope \(Application.version): \(reader.summary.latents) latents of \(m.sae.name) (\(m.model.name), \(m.sae.hook))"
                   + " from \(index), ready in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
-            print("serving on http://\(shownHost):\(server.port)/  (Ctrl-C to stop)")
-            setvbuf(stdout, nil, _IOLBF, 0)
+            say("serving on http://\(shownHost):\(server.port)/  (Ctrl-C to stop)")
             server.run()
-            print("saescope stopped")
+            say("saescope stopped")
         }
     }
 }
