@@ -101,7 +101,7 @@ public struct SyntheticIndex {
                 histogram: Histogram(min: 0, max: maxAct, counts: counts),
                 topLogits: logits(1), bottomLogits: logits(-1), neighbors: neighbors, topExamples: top, intervals: groups))
             if !dead, id % 3 == 0 {
-                let fires = top.prefix(3).map { e in "'\(vocabulary.text(e.tokenIDs[e.maxIndex]))'" }
+                let fires = top.prefix(3).map { e in "'\(vocabulary.display(e.tokenIDs)[e.maxIndex])'" }
                 try writer.setExplanation(latent: id, Explanation(text: "fires on: " + fires.joined(separator: ", "), source: "auto", automatic: true))
             }
             if !dead, id % 20 == 0 {
