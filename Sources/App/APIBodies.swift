@@ -24,7 +24,7 @@ extension JSONWriter {
     mutating func example(_ e: Example, vocabulary: Vocabulary) {
         object { o in
             o.key("tokens")
-            o.array { a in for t in vocabulary.display(e.tokenIDs) { a.string(t) } }
+            o.array { a in vocabulary.forEachDisplay(e.tokenIDs) { a.string(utf8: $0) } }
             o.key("activations")
             o.array { a in for v in e.activations { a.number(v) } }
             o.key("max_index"); o.int(e.maxIndex)

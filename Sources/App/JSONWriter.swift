@@ -6,31 +6,34 @@
 struct JSONWriter {
     private(set) var bytes: [UInt8] = []
     /// Whether the current container already has a member (so the next one needs a comma).
-    private var needsComma: [Bool] = [false]
+    private var hasMember = false
+    /// `hasMember` of the enclosing containers.
+    private var outer: [Bool] = []
 
     init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
 
+    @inline(__always)
     private mutating func separate() {
-        if needsComma[needsComma.count - 1] { bytes.append(UInt8(ascii: ",")) }
-        needsComma[needsComma.count - 1] = true
+        if hasMember { bytes.append(UInt8(ascii: ",")) }
+        hasMember = true
     }
 
     mutating func object(_ body: (inout JSONWriter) -> Void) {
-        separate()
-        bytes.append(UInt8(ascii: "{"))
-        needsComma.append(false)
-        body(&self)
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "}"))
+        container(open: "{", close: "}", body)
     }
 
     mutating func array(_ body: (inout JSONWriter) -> Void) {
+        container(open: "[", close: "]", body)
+    }
+
+    private mutating func container(open: Unicode.Scalar, close: Unicode.Scalar, _ body: (inout JSONWriter) -> Void) {
         separate()
-        bytes.append(UInt8(ascii: "["))
-        needsComma.append(false)
+        bytes.append(UInt8(ascii: open))
+        outer.append(hasMember)
+        hasMember = false
         body(&self)
-        needsComma.removeLast()
-        bytes.append(UInt8(ascii: "]"))
+        hasMember = outer.removeLast()
+        bytes.append(UInt8(ascii: close))
     }
 
     /// Writes `"name":`; the value written next belongs to it.
@@ -38,9 +41,8 @@ struct JSONWriter {
         separate()
         appendEscaped(name)
         bytes.append(UInt8(ascii: ":"))
-        needsComma[needsComma.count - 1] = false
+        hasMember = false
     }
-
 
     mutating func string(_ value: String) {
         separate()
@@ -51,9 +53,19 @@ struct JSONWriter {
         if let value { string(value) } else { null() }
     }
 
+    /// A string given as valid UTF-8 bytes.
+    mutating func string(utf8 value: ArraySlice<UInt8>) {
+        separate()
+        value.withUnsafeBufferPointer { appendEscaped($0) }
+    }
+
     mutating func int(_ value: Int) {
         separate()
-        bytes.append(contentsOf: String(value).utf8)
+        if value >= 0 && value < 10 {
+            bytes.append(UInt8(ascii: "0") + UInt8(value))
+        } else {
+            bytes.append(contentsOf: String(value).utf8)
+        }
     }
 
     /// Non-finite numbers have no JSON form and are written as null.
@@ -73,6 +85,7 @@ struct JSONWriter {
 
     mutating func number(_ value: Float) {
         separate()
+        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
         if !value.isFinite { bytes.append(contentsOf: "null".utf8); return }
         if value == value.rounded(), abs(value) < 1e7 {
             bytes.append(contentsOf: String(Int32(value)).utf8)
@@ -91,30 +104,33 @@ struct JSONWriter {
         bytes.append(contentsOf: "null".utf8)
     }
 
-    /// Inserts already-encoded JSON as one value.
-    mutating func raw(_ json: [UInt8]) {
-        separate()
-        bytes.append(contentsOf: json)
-    }
-
     private static let hex = Array("0123456789abcdef".utf8)
 
     private mutating func appendEscaped(_ s: String) {
+        var s = s
+        s.withUTF8 { appendEscaped($0) }
+    }
+
+    /// Copies runs that need no escaping in one go; escapes `"`, `\` and control characters.
+    private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         bytes.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
+        var runStart = 0
+        for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
+            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+            runStart = i + 1
+            bytes.append(UInt8(ascii: "\\"))
             switch b {
-            case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(b)
-            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "\\")); bytes.append(UInt8(ascii: "t"))
-            case 0..<0x20, 0x7F:
-                bytes.append(contentsOf: "\\u00".utf8)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
+            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
+            default:
+                bytes.append(contentsOf: "u00".utf8)
                 bytes.append(JSONWriter.hex[Int(b >> 4)])
                 bytes.append(JSONWriter.hex[Int(b & 0xF)])
-            default: bytes.append(b)
             }
         }
+        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
         bytes.append(UInt8(ascii: "\""))
     }
 }

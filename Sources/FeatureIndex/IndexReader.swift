@@ -247,7 +247,9 @@ final class ConnectionPool: @unchecked Sendable {
         lock.unlock()
         if db == nil {
             let opened = try Database(path: path, readOnly: true)
-            try opened.execute("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -16384")
+            // A small page cache per connection: the OS caches the file, and resident memory
+            // must stay flat however large the index (1M latents serve in < 150 MB).
+            try opened.execute("PRAGMA cache_size = -2048")
             db = opened
         }
         guard let db else { throw IndexReadError.unreadable(path, "no connection") }

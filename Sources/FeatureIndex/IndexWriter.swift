@@ -26,6 +26,11 @@ public final class IndexWriter {
 
     public init(path: String, overwrite: Bool = false, migrator: Migrator? = nil) throws {
         if !overwrite && FileManager.default.fileExists(atPath: path) { throw IndexWriteError.exists(path) }
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw IndexWriteError.notWritable(path, "the folder \(folder) does not exist")
+        }
         self.path = path
         self.partialPath = path + ".partial"
         for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: partialPath + suffix) }

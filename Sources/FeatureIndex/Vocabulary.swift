@@ -9,14 +9,12 @@ import Foundation
 /// Bytes that are not valid UTF-8 in any grouping show as U+FFFD.
 public struct Vocabulary: Sendable {
     public let tokens: [VocabToken]
-    /// Each token decoded on its own, or nil when it isn't valid UTF-8 by itself.
-    private let standalone: [String?]
+    /// Whether each token's bytes are whole UTF-8 characters (most are).
+    private let complete: [Bool]
 
     public init(_ tokens: [VocabToken]) {
         self.tokens = tokens
-        self.standalone = tokens.map { token in
-            Vocabulary.isCompleteUTF8(token.bytes) ? String(decoding: token.bytes, as: UTF8.self) : nil
-        }
+        self.complete = tokens.map { Vocabulary.isCompleteUTF8($0.bytes) }
     }
 
     public var count: Int { tokens.count }
@@ -24,71 +22,64 @@ public struct Vocabulary: Sendable {
     /// One token out of context (for logit tables): complete characters only, U+FFFD for partial bytes.
     public func text(_ id: UInt32) -> String {
         guard Int(id) < tokens.count else { return "<\(id)>" }
-        return standalone[Int(id)] ?? String(decoding: tokens[Int(id)].bytes, as: UTF8.self)
+        return String(decoding: tokens[Int(id)].bytes, as: UTF8.self)
     }
 
     /// Display strings for a sequence of token ids, one per token (see the type's comment).
     /// Ids outside the vocabulary show as `<id>`.
     public func display(_ ids: [UInt32]) -> [String] {
-        var fast: [String] = []
-        fast.reserveCapacity(ids.count)
-        for id in ids {
-            guard Int(id) < tokens.count, let s = standalone[Int(id)] else { return slowDisplay(ids) }
-            fast.append(s)
-        }
-        return fast
+        var out: [String] = []
+        out.reserveCapacity(ids.count)
+        forEachDisplay(ids) { out.append(String(decoding: $0, as: UTF8.self)) }
+        return out
     }
 
-    private func slowDisplay(_ ids: [UInt32]) -> [String] {
-        // Concatenate the bytes, remembering where each token starts; unknown ids stand alone.
+    /// Calls `body` once per id, in order, with that token's display text as valid UTF-8 bytes.
+    /// This is `display(_:)` without making strings: the API writes the bytes straight into JSON.
+    public func forEachDisplay(_ ids: [UInt32], _ body: (ArraySlice<UInt8>) -> Void) {
+        if ids.allSatisfy({ Int($0) < tokens.count && complete[Int($0)] }) {
+            for id in ids { body(tokens[Int(id)].bytes[...]) }
+            return
+        }
+        // Concatenate the bytes, remembering each token's range; unknown ids add no bytes.
         var bytes: [UInt8] = []
         var ranges: [Range<Int>?] = []
+        ranges.reserveCapacity(ids.count)
         for id in ids {
-            if Int(id) < tokens.count {
-                let start = bytes.count
-                bytes += tokens[Int(id)].bytes
-                ranges.append(start..<bytes.count)
-            } else {
-                ranges.append(nil)
-            }
+            guard Int(id) < tokens.count else { ranges.append(nil); continue }
+            let start = bytes.count
+            bytes += tokens[Int(id)].bytes
+            ranges.append(start..<bytes.count)
         }
-        let chars = Vocabulary.characters(bytes)  // (start, end, text), in order
-        var result: [String] = []
-        result.reserveCapacity(ids.count)
-        var c = 0  // first character not yet fully before the current token
-        for (i, range) in ranges.enumerated() {
-            guard let range else { result.append("<\(ids[i])>"); continue }
-            if range.isEmpty { result.append(""); continue }
-            while c < chars.count && chars[c].end <= range.lowerBound { c += 1 }
-            var text = ""
-            var j = c
-            while j < chars.count && chars[j].start < range.upperBound {
-                if chars[j].start >= range.lowerBound { text += chars[j].text }
-                j += 1
-            }
-            if text.isEmpty, c < chars.count { text = chars[c].text }  // only continuation bytes
-            result.append(text)
-        }
-        return result
-    }
-
-    /// Splits bytes into UTF-8 characters; an invalid byte is a one-byte U+FFFD character.
-    static func characters(_ bytes: [UInt8]) -> [(start: Int, end: Int, text: String)] {
-        var out: [(Int, Int, String)] = []
+        // Character boundaries: starts[c] is where character c begins; starts.last == bytes.count.
+        var starts: [Int] = [], valid: [Bool] = []
         var i = 0
         while i < bytes.count {
-            let n = sequenceLength(bytes, at: i)
-            if n == 0 {
-                // One U+FFFD for the maximal invalid subpart (a cut-short sequence), as WHATWG decoders do.
-                let end = i + invalidLength(bytes, at: i)
-                out.append((i, end, "\u{FFFD}"))
-                i = end
-            } else {
-                out.append((i, i + n, String(decoding: bytes[i..<(i + n)], as: UTF8.self)))
-                i += n
+            let n = Vocabulary.sequenceLength(bytes, at: i)
+            starts.append(i)
+            valid.append(n > 0)
+            i += n > 0 ? n : Vocabulary.invalidLength(bytes, at: i)
+        }
+        let characters = starts.count
+        starts.append(bytes.count)
+
+        func emit(_ first: Int, _ last: Int) {  // characters first...last
+            let slice = bytes[starts[first]..<starts[last + 1]]
+            if valid[first...last].allSatisfy({ $0 }) { body(slice) } else { body(Array(String(decoding: slice, as: UTF8.self).utf8)[...]) }
+        }
+        var c = 0  // the first character starting at or after the current token's start
+        for (k, range) in ranges.enumerated() {
+            guard let range else { body(Array("<\(ids[k])>".utf8)[...]); continue }
+            if range.isEmpty { body([][...]); continue }
+            while c < characters && starts[c] < range.lowerBound { c += 1 }
+            var last = c
+            while last < characters && starts[last] < range.upperBound { last += 1 }
+            if last > c {
+                emit(c, last - 1)  // the characters that start in this token, whole
+            } else if c > 0 {
+                emit(c - 1, c - 1)  // only continuation bytes: the character they belong to
             }
         }
-        return out
     }
 
     /// For a lead byte: the sequence length and the allowed range of the second byte
