@@ -127,8 +127,8 @@ final class EventLoop: @unchecked Sendable {
                 let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: false)
                 connections[fd] = connection
                 poller.add(fd, .read)
-                send(context.errorOutput(HTTPError(503, "the server is at its limit of \(context.configuration.maxConnections) connections; retry later",
-                                                   headers: ["Retry-After": "1"])), on: connection)
+                sendError(HTTPError(503, "the server is at its limit of \(context.configuration.maxConnections) connections; retry later",
+                                                   headers: ["Retry-After": "1"]), on: connection)
                 drive(connection)
                 updateInterest(connection)
             } else {
@@ -220,7 +220,7 @@ final class EventLoop: @unchecked Sendable {
                     connection.outputIsInterim = true
                     connection.phase = .writing
                 case .failure(let error):
-                    send(context.errorOutput(error), on: connection)
+                    sendError(error, on: connection)
                 }
             case .writing:
                 switch flush(connection) {
@@ -271,6 +271,12 @@ final class EventLoop: @unchecked Sendable {
         connection.outputOffset = 0
         connection.closeAfterWrite = connection.closeAfterWrite || output.closeConnection
         connection.phase = .writing
+    }
+
+    /// Sends an error the server itself answers (bad request, limit, timeout, 503), then closes.
+    private func sendError(_ error: HTTPError, on connection: Connection) {
+        connection.lingerOnClose = true
+        send(context.errorOutput(error), on: connection)
     }
 
     private enum FlushResult { case done, blocked, failed }
@@ -331,7 +337,9 @@ final class EventLoop: @unchecked Sendable {
     /// Shuts our side down and waits briefly for the client's EOF before closing, so the last
     /// response is not destroyed by a reset caused by unread input.
     private func lingerAndClose(_ connection: Connection) {
-        if connection.readClosed || connection.broken {
+        // An orderly close with nothing unread (Connection: close, HTTP/1.0, shutdown) needs no
+        // lingering; after an error the client is likely still sending.
+        if connection.readClosed || connection.broken || (!connection.lingerOnClose && connection.parser.bufferedByteCount == 0) {
             close(connection)
             return
         }
@@ -410,14 +418,13 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func expire(_ connection: Connection) {
-        let seconds = { (duration: Duration) in "\(duration.components.seconds)" }
         switch (connection.phase, connection.deadlineKind) {
         case (.reading, .header):
-            send(context.errorOutput(HTTPError(408, "request headers were not received within \(seconds(context.configuration.headerTimeout)) s")), on: connection)
+            sendError(HTTPError(408, "request headers were not received within \(context.configuration.headerTimeout)"), on: connection)
             drive(connection)
             updateInterest(connection)
         case (.reading, .body):
-            send(context.errorOutput(HTTPError(408, "request body was not received within \(seconds(context.configuration.bodyTimeout)) s")), on: connection)
+            sendError(HTTPError(408, "request body was not received within \(context.configuration.bodyTimeout)"), on: connection)
             drive(connection)
             updateInterest(connection)
         case (.reading, _), (.writing, _), (.draining, _):
