@@ -12,6 +12,8 @@ final class EventLoop: @unchecked Sendable {
     private let poller: Poller
     private var connections: [Int32: Connection] = [:]
     private let completions = Locked<[(Connection, ResponseWriter.Output)]>([])
+    /// Accepted sockets handed over by the loop that accepted them.
+    private let adopted = Locked<[Int32]>([])
     private var ready: [PollEvent] = []
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     /// No deadline of any connection is earlier than this.
@@ -55,6 +57,7 @@ final class EventLoop: @unchecked Sendable {
             poller.wait(timeoutMilliseconds: timeout, into: &ready)
             now = MonotonicClock.nanoseconds()
             for event in ready { handle(event) }
+            handleAdopted()
             handleCompletions()
             if !stopping && context.isStopping { beginStopping() }
             if now >= nextTimerCheck { checkDeadlines() }
@@ -65,8 +68,19 @@ final class EventLoop: @unchecked Sendable {
             }
             if stopping && connections.isEmpty { break }
         }
+        handleAdopted()
         if listening { poller.remove(context.listenFD) }
         context.loopFinished()
+    }
+
+    /// Gives this loop an accepted socket that already holds a connection slot (called by the
+    /// accepting loop, so connections spread evenly over the loops).
+    func adopt(_ fd: Int32) {
+        let wasEmpty = adopted.withLock { fds -> Bool in
+            fds.append(fd)
+            return fds.count == 1
+        }
+        if wasEmpty { poller.wake() }
     }
 
     /// Hands a finished response back to this loop (called on worker threads).
@@ -118,10 +132,8 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
             if context.admitConnection() {
-                let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: true)
-                connections[fd] = connection
-                poller.add(fd, .read)
-                setDeadline(connection, .fresh)
+                let owner = context.nextLoop() ?? self
+                if owner === self { register(fd) } else { owner.adopt(fd) }
             } else if rejecting < EventLoop.maxRejecting {
                 rejecting += 1
                 let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: false)
@@ -133,6 +145,28 @@ final class EventLoop: @unchecked Sendable {
                 updateInterest(connection)
             } else {
                 closeDescriptor(fd)
+            }
+        }
+    }
+
+    private func register(_ fd: Int32) {
+        let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: true)
+        connections[fd] = connection
+        poller.add(fd, .read)
+        setDeadline(connection, .fresh)
+    }
+
+    private func handleAdopted() {
+        let fds = adopted.withLock { fds -> [Int32] in
+            defer { fds.removeAll(keepingCapacity: true) }
+            return fds
+        }
+        for fd in fds {
+            if stopping {
+                closeDescriptor(fd)
+                context.releaseConnection()
+            } else {
+                register(fd)
             }
         }
     }
@@ -316,14 +350,16 @@ final class EventLoop: @unchecked Sendable {
 
     /// One `sendmsg` of up to two buffers; never raises SIGPIPE.
     private static func send(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer?) -> Int {
-        var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count)]
-        if let second, second.count > 0 {
-            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count))
-        }
-        return vectors.withUnsafeMutableBufferPointer { buffer in
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
+            vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count)
+            var count = 1
+            if let second, second.count > 0 {
+                vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)
+                count = 2
+            }
             var message = msghdr()
-            message.msg_iov = buffer.baseAddress
-            message.msg_iovlen = numericCast(buffer.count)
+            message.msg_iov = vectors.baseAddress
+            message.msg_iovlen = numericCast(count)
             return sendmsg(fd, &message, noSignalFlag)
         }
     }

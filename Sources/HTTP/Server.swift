@@ -45,6 +45,7 @@ public final class Server: Sendable {
             context.pool.stop()
             throw error
         }
+        context.setLoops(loops)
         let stopEarly = state.withLock { state -> Bool in
             state.context = context
             state.loops = loops

@@ -253,6 +253,49 @@ final class ServerTests: XCTestCase {
         XCTAssertTrue(logged[1].hasPrefix("GET /big 304 0B "), logged[1])
     }
 
+    func testStaticFilesOverTheWireFromCacheAndWith304() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("saescope-wire-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: root) }
+        let page = "<!doctype html>" + String(repeating: "<p>latent</p>", count: 300)
+        try Data(page.utf8).write(to: root.appendingPathComponent("index.html"))
+        var router = Router()
+        router.fallback(try StaticFiles(root: root))
+        try withServer(responder: router) { server in
+            let client = try TestClient(port: server.port)
+            var tags: [String] = []
+            // The first request reads the disk on a worker; the next ones are cache hits answered inline.
+            for _ in 0..<3 {
+                try client.send("GET /index.html HTTP/1.1\r\nHost: x\r\n\r\n")
+                let reply = try client.readReply()
+                XCTAssertEqual(reply.text, page)
+                XCTAssertEqual(reply.headers["Content-Type"], "text/html; charset=utf-8")
+                tags.append(try XCTUnwrap(reply.headers["ETag"]))
+            }
+            XCTAssertEqual(Set(tags).count, 1)
+            try client.send("GET /index.html HTTP/1.1\r\nHost: x\r\nIf-None-Match: W/\(tags[0])\r\n\r\n")
+            XCTAssertEqual(try client.readReply().status, 304)
+            try client.send("HEAD /index.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+            let head = try client.readReply(headRequest: true)
+            XCTAssertEqual(head.headers["Content-Encoding"], "gzip")
+            try client.send("GET /index.html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+            let gzipped = try client.readReply()
+            XCTAssertEqual(head.headers["Content-Length"], String(gzipped.body.count), "HEAD has the GET's length")
+            XCTAssertEqual(gunzip(gzipped.body).map { String(decoding: $0, as: UTF8.self) }, page)
+            try client.send("GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
+            XCTAssertEqual(try client.readReply().status, 404)
+        }
+    }
+
+    func testBodyTimeoutAnswers408() throws {
+        try withServer({ $0.bodyTimeout = .milliseconds(300) }, responder: app) { server in
+            let client = try TestClient(port: server.port)
+            try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc")
+            XCTAssertEqual(try client.readReply().status, 408)
+            XCTAssertTrue(client.readsEOF())
+        }
+    }
+
     func testClientVanishingMidRequestDoesNotHurtTheServer() throws {
         try withServer(responder: app) { server in
             for _ in 0..<5 {
