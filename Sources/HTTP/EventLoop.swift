@@ -12,8 +12,9 @@ final class EventLoop: @unchecked Sendable {
     private let poller: Poller
     private var connections: [Int32: Connection] = [:]
     private let completions = Locked<[(Connection, ResponseWriter.Output)]>([])
-    /// Accepted sockets handed over by the loop that accepted them.
-    private let adopted = Locked<[Int32]>([])
+    /// Accepted sockets handed over by the loop that accepted them; `exited` once this loop can
+    /// no longer take any.
+    private let adopted = Locked<(fds: [Int32], exited: Bool)>(([], false))
     private var ready: [PollEvent] = []
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     /// No deadline of any connection is earlier than this.
@@ -68,19 +69,22 @@ final class EventLoop: @unchecked Sendable {
             }
             if stopping && connections.isEmpty { break }
         }
-        handleAdopted()
+        handleAdopted(exiting: true)
         if listening { poller.remove(context.listenFD) }
         context.loopFinished()
     }
 
     /// Gives this loop an accepted socket that already holds a connection slot (called by the
     /// accepting loop, so connections spread evenly over the loops).
-    func adopt(_ fd: Int32) {
-        let wasEmpty = adopted.withLock { fds -> Bool in
-            fds.append(fd)
-            return fds.count == 1
+    /// Returns false when this loop has already exited; the caller keeps the socket then.
+    func adopt(_ fd: Int32) -> Bool {
+        let (accepted, wasEmpty) = adopted.withLock { adopted -> (Bool, Bool) in
+            guard !adopted.exited else { return (false, false) }
+            adopted.fds.append(fd)
+            return (true, adopted.fds.count == 1)
         }
         if wasEmpty { poller.wake() }
+        return accepted
     }
 
     /// Hands a finished response back to this loop (called on worker threads).
@@ -133,7 +137,7 @@ final class EventLoop: @unchecked Sendable {
             }
             if context.admitConnection() {
                 let owner = context.nextLoop() ?? self
-                if owner === self { register(fd) } else { owner.adopt(fd) }
+                if owner === self || !owner.adopt(fd) { register(fd) }
             } else if rejecting < EventLoop.maxRejecting {
                 rejecting += 1
                 let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: false)
@@ -156,10 +160,11 @@ final class EventLoop: @unchecked Sendable {
         setDeadline(connection, .fresh)
     }
 
-    private func handleAdopted() {
-        let fds = adopted.withLock { fds -> [Int32] in
-            defer { fds.removeAll(keepingCapacity: true) }
-            return fds
+    private func handleAdopted(exiting: Bool = false) {
+        let fds = adopted.withLock { adopted -> [Int32] in
+            defer { adopted.fds.removeAll(keepingCapacity: true) }
+            adopted.exited = exiting
+            return adopted.fds
         }
         for fd in fds {
             if stopping {

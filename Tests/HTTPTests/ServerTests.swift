@@ -12,6 +12,7 @@ final class ServerTests: XCTestCase {
             return .text("slow \(request.query["id"] ?? "")")
         }
         router.add("POST", "/echo") { request in Response(body: request.body) }
+        router.add("GET", "/huge") { _ in Response(body: (0..<(3 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 7) }) }
         router.add("GET", "/big") { _ in .json(Array(("[" + String(repeating: "1,", count: 2000) + "1]").utf8)).markedCacheable() }
         router.fallback(ClosureResponder { request in .text("path \(request.path)") })
         return CORS(prefix: "/api", wrapping: router)
@@ -284,6 +285,19 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual(gunzip(gzipped.body).map { String(decoding: $0, as: UTF8.self) }, page)
             try client.send("GET /../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
             XCTAssertEqual(try client.readReply().status, 404)
+        }
+    }
+
+    /// A body far larger than the socket buffer is written in pieces as the client reads.
+    func testLargeResponseSurvivesPartialWrites() throws {
+        try withServer(responder: app) { server in
+            let client = try TestClient(port: server.port)
+            try client.send("GET /huge HTTP/1.1\r\nHost: x\r\n\r\nGET /after HTTP/1.1\r\nHost: x\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.2)  // let the server fill the socket buffer and wait
+            let reply = try client.readReply()
+            XCTAssertEqual(reply.body.count, 3 << 20)
+            XCTAssertTrue(reply.body.enumerated().allSatisfy { $0.element == UInt8(truncatingIfNeeded: $0.offset &* 7) })
+            XCTAssertEqual(try client.readReply().text, "path /after")
         }
     }
 
