@@ -15,7 +15,6 @@ public final class Server: Sendable {
 
     private struct State {
         var context: ServerContext?
-        var loops: [EventLoop] = []
         var port = 0
         var shutdownRequested = false
     }
@@ -48,7 +47,6 @@ public final class Server: Sendable {
         context.setLoops(loops)
         let stopEarly = state.withLock { state -> Bool in
             state.context = context
-            state.loops = loops
             state.port = port
             return state.shutdownRequested
         }
@@ -85,12 +83,11 @@ public final class Server: Sendable {
 
     /// Starts a graceful shutdown, as SIGINT/SIGTERM do; returns at once (`run()` returns when done).
     public func shutdown() {
-        let (context, loops) = state.withLock { state -> (ServerContext?, [EventLoop]) in
+        let context = state.withLock { state -> ServerContext? in
             state.shutdownRequested = true
-            return (state.context, state.loops)
+            return state.context
         }
-        guard let context, context.beginStopping() else { return }
-        for loop in loops { loop.wake() }
+        context?.beginStopping()
     }
 
     /// Whether `run()` has its signal handlers in place (tests wait for this before raising one).

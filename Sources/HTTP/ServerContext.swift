@@ -42,12 +42,13 @@ final class ServerContext: @unchecked Sendable {
         }
     }
 
-    /// Marks the server as stopping; returns false if it already was.
-    func beginStopping() -> Bool {
-        state.withLock { state in
-            defer { state.stopping = true }
-            return !state.stopping
+    /// Marks the server as stopping and wakes the loops so they notice.
+    func beginStopping() {
+        let loops = state.withLock { state -> [EventLoop] in
+            state.stopping = true
+            return state.loops
         }
+        for loop in loops { loop.wake() }
     }
 
     /// Takes a connection slot, or returns false at `maxConnections`.
