@@ -42,6 +42,8 @@ final class Connection: @unchecked Sendable {
     /// The output is an interim `100 Continue`: reading resumes once it is sent.
     var outputIsInterim = false
     var closeAfterWrite = false
+    /// The server closes on an error while the client may still be sending: linger (see `draining`).
+    var lingerOnClose = false
     /// The client sent EOF (or the socket failed): no more requests will arrive.
     var readClosed = false
     /// The socket failed: drop the connection as soon as no worker holds it.

@@ -12,6 +12,9 @@ final class EventLoop: @unchecked Sendable {
     private let poller: Poller
     private var connections: [Int32: Connection] = [:]
     private let completions = Locked<[(Connection, ResponseWriter.Output)]>([])
+    /// Accepted sockets handed over by the loop that accepted them; `exited` once this loop can
+    /// no longer take any.
+    private let adopted = Locked<(fds: [Int32], exited: Bool)>(([], false))
     private var ready: [PollEvent] = []
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     /// No deadline of any connection is earlier than this.
@@ -55,6 +58,7 @@ final class EventLoop: @unchecked Sendable {
             poller.wait(timeoutMilliseconds: timeout, into: &ready)
             now = MonotonicClock.nanoseconds()
             for event in ready { handle(event) }
+            handleAdopted()
             handleCompletions()
             if !stopping && context.isStopping { beginStopping() }
             if now >= nextTimerCheck { checkDeadlines() }
@@ -65,8 +69,22 @@ final class EventLoop: @unchecked Sendable {
             }
             if stopping && connections.isEmpty { break }
         }
+        handleAdopted(exiting: true)
         if listening { poller.remove(context.listenFD) }
         context.loopFinished()
+    }
+
+    /// Gives this loop an accepted socket that already holds a connection slot (called by the
+    /// accepting loop, so connections spread evenly over the loops).
+    /// Returns false when this loop has already exited; the caller keeps the socket then.
+    func adopt(_ fd: Int32) -> Bool {
+        let (accepted, wasEmpty) = adopted.withLock { adopted -> (Bool, Bool) in
+            guard !adopted.exited else { return (false, false) }
+            adopted.fds.append(fd)
+            return (true, adopted.fds.count == 1)
+        }
+        if wasEmpty { poller.wake() }
+        return accepted
     }
 
     /// Hands a finished response back to this loop (called on worker threads).
@@ -118,21 +136,42 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
             if context.admitConnection() {
-                let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: true)
-                connections[fd] = connection
-                poller.add(fd, .read)
-                setDeadline(connection, .fresh)
+                let owner = context.nextLoop() ?? self
+                if owner === self || !owner.adopt(fd) { register(fd) }
             } else if rejecting < EventLoop.maxRejecting {
                 rejecting += 1
                 let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: false)
                 connections[fd] = connection
                 poller.add(fd, .read)
-                send(context.errorOutput(HTTPError(503, "the server is at its limit of \(context.configuration.maxConnections) connections; retry later",
-                                                   headers: ["Retry-After": "1"])), on: connection)
+                sendError(HTTPError(503, "the server is at its limit of \(context.configuration.maxConnections) connections; retry later",
+                                                   headers: ["Retry-After": "1"]), on: connection)
                 drive(connection)
                 updateInterest(connection)
             } else {
                 closeDescriptor(fd)
+            }
+        }
+    }
+
+    private func register(_ fd: Int32) {
+        let connection = Connection(fd: fd, limits: context.configuration.parserLimits, holdsSlot: true)
+        connections[fd] = connection
+        poller.add(fd, .read)
+        setDeadline(connection, .fresh)
+    }
+
+    private func handleAdopted(exiting: Bool = false) {
+        let fds = adopted.withLock { adopted -> [Int32] in
+            defer { adopted.fds.removeAll(keepingCapacity: true) }
+            adopted.exited = exiting
+            return adopted.fds
+        }
+        for fd in fds {
+            if stopping {
+                closeDescriptor(fd)
+                context.releaseConnection()
+            } else {
+                register(fd)
             }
         }
     }
@@ -220,7 +259,7 @@ final class EventLoop: @unchecked Sendable {
                     connection.outputIsInterim = true
                     connection.phase = .writing
                 case .failure(let error):
-                    send(context.errorOutput(error), on: connection)
+                    sendError(error, on: connection)
                 }
             case .writing:
                 switch flush(connection) {
@@ -273,6 +312,12 @@ final class EventLoop: @unchecked Sendable {
         connection.phase = .writing
     }
 
+    /// Sends an error the server itself answers (bad request, limit, timeout, 503), then closes.
+    private func sendError(_ error: HTTPError, on connection: Connection) {
+        connection.lingerOnClose = true
+        send(context.errorOutput(error), on: connection)
+    }
+
     private enum FlushResult { case done, blocked, failed }
 
     /// Writes as much pending output as the socket takes, two buffers per system call.
@@ -310,14 +355,16 @@ final class EventLoop: @unchecked Sendable {
 
     /// One `sendmsg` of up to two buffers; never raises SIGPIPE.
     private static func send(_ fd: Int32, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer?) -> Int {
-        var vectors = [iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count)]
-        if let second, second.count > 0 {
-            vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count))
-        }
-        return vectors.withUnsafeMutableBufferPointer { buffer in
+        withUnsafeTemporaryAllocation(of: iovec.self, capacity: 2) { vectors in
+            vectors[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: first.baseAddress), iov_len: first.count)
+            var count = 1
+            if let second, second.count > 0 {
+                vectors[1] = iovec(iov_base: UnsafeMutableRawPointer(mutating: second.baseAddress), iov_len: second.count)
+                count = 2
+            }
             var message = msghdr()
-            message.msg_iov = buffer.baseAddress
-            message.msg_iovlen = numericCast(buffer.count)
+            message.msg_iov = vectors.baseAddress
+            message.msg_iovlen = numericCast(count)
             return sendmsg(fd, &message, noSignalFlag)
         }
     }
@@ -331,7 +378,9 @@ final class EventLoop: @unchecked Sendable {
     /// Shuts our side down and waits briefly for the client's EOF before closing, so the last
     /// response is not destroyed by a reset caused by unread input.
     private func lingerAndClose(_ connection: Connection) {
-        if connection.readClosed || connection.broken {
+        // An orderly close with nothing unread (Connection: close, HTTP/1.0, shutdown) needs no
+        // lingering; after an error the client is likely still sending.
+        if connection.readClosed || connection.broken || (!connection.lingerOnClose && connection.parser.bufferedByteCount == 0) {
             close(connection)
             return
         }
@@ -410,14 +459,13 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func expire(_ connection: Connection) {
-        let seconds = { (duration: Duration) in "\(duration.components.seconds)" }
         switch (connection.phase, connection.deadlineKind) {
         case (.reading, .header):
-            send(context.errorOutput(HTTPError(408, "request headers were not received within \(seconds(context.configuration.headerTimeout)) s")), on: connection)
+            sendError(HTTPError(408, "request headers were not received within \(context.configuration.headerTimeout)"), on: connection)
             drive(connection)
             updateInterest(connection)
         case (.reading, .body):
-            send(context.errorOutput(HTTPError(408, "request body was not received within \(seconds(context.configuration.bodyTimeout)) s")), on: connection)
+            sendError(HTTPError(408, "request body was not received within \(context.configuration.bodyTimeout)"), on: connection)
             drive(connection)
             updateInterest(connection)
         case (.reading, _), (.writing, _), (.draining, _):

@@ -86,6 +86,25 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
     }
 }
 
+extension String {
+    /// ASCII case-insensitive equality over contiguous UTF-8: header lookups run this many
+    /// times per request, so it avoids the generic iterator path below.
+    func equalsIgnoringASCIICase(_ other: String) -> Bool {
+        guard utf8.count == other.utf8.count else { return false }
+        var left = self
+        var right = other
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                for index in 0..<a.count where a[index] != b[index] {
+                    let lower = a[index] | 0x20
+                    guard lower == b[index] | 0x20, lower >= UInt8(ascii: "a"), lower <= UInt8(ascii: "z") else { return false }
+                }
+                return true
+            }
+        }
+    }
+}
+
 extension StringProtocol {
     /// ASCII case-insensitive equality, without allocating lowercased copies.
     func equalsIgnoringASCIICase<Other: StringProtocol>(_ other: Other) -> Bool {

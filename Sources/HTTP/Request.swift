@@ -34,15 +34,31 @@ public struct Request: Sendable {
     }
 
     /// The still-encoded path of a request-target: the part before `?`, with the scheme and
-    /// authority of an absolute-form target ("http://host/x") removed.
+    /// authority of an absolute-form target ("http://host/x") removed. Works on UTF-8 code units:
+    /// this runs several times per request.
     static func rawPath(of target: String) -> Substring {
-        var rest = Substring(target)
-        if let questionMark = rest.firstIndex(of: "?") { rest = rest[..<questionMark] }
-        if !rest.hasPrefix("/"), let schemeEnd = rest.range(of: "://") {
-            let afterScheme = rest[schemeEnd.upperBound...]
-            rest = afterScheme.firstIndex(of: "/").map { afterScheme[$0...] } ?? "/"
+        let utf8 = target.utf8
+        let end = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
+        var start = utf8.startIndex
+        if start < end, utf8[start] != UInt8(ascii: "/") {
+            // "scheme://authority/path": skip to the first "/" after "://".
+            var index = start
+            var slashes = 0
+            while index < end {
+                if utf8[index] == UInt8(ascii: "/") {
+                    slashes += 1
+                    if slashes == 3 { break }
+                } else if slashes > 0 && slashes < 2 {
+                    slashes = 0
+                }
+                index = utf8.index(after: index)
+            }
+            if slashes >= 2 && target[start..<index].contains(":") {
+                guard index < end else { return "/" }
+                start = index
+            }
         }
-        return rest
+        return target[start..<end]
     }
 
     /// `a=1&b=x+y&c` → ["a": "1", "b": "x y", "c": ""]; the first value of a repeated name wins.

@@ -14,7 +14,8 @@ enum ResponseWriter {
     }
 
     /// Headers the server writes itself; a handler's values for them are ignored.
-    private static let serverOwned: Set<String> = ["content-length", "connection", "transfer-encoding", "date", "server", "keep-alive"]
+    private static let serverOwned = ["Content-Length", "Connection", "Transfer-Encoding", "Date", "Server", "Keep-Alive"]
+    private static let okStatusLine = Array("HTTP/1.1 200 OK\r\n".utf8)
 
     /// Applies content negotiation to `response` for `request`: adds a strong ETag to cacheable
     /// GET responses, answers a matching `If-None-Match` with 304, and gzips compressible bodies
@@ -62,10 +63,10 @@ enum ResponseWriter {
         let status = (100...999).contains(response.status) ? response.status : 500
         var head: [UInt8] = []
         head.reserveCapacity(256 + response.headers.count * 48)
-        head += Array("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
+        head += status == 200 ? okStatusLine : Array("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
         appendField("Server", "saescope", to: &head)
         appendField("Date", date, to: &head)
-        for field in response.headers where !serverOwned.contains(field.name.lowercased()) {
+        for field in response.headers where !serverOwned.contains(where: { $0.equalsIgnoringASCIICase(field.name) }) {
             appendField(field.name, field.value, to: &head)
         }
         // RFC 9110 section 8.6: no Content-Length on 1xx and 204; on 304 it is optional, and the
@@ -90,12 +91,27 @@ enum ResponseWriter {
     /// Appends `name: value\r\n`, dropping characters that could end the line early or forge
     /// another header (CR, LF, NUL and other controls) — response splitting is impossible.
     static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
-        let nameStart = out.count
-        for byte in name.utf8 where RequestParser.isTokenCharacter(byte) { out.append(byte) }
-        guard out.count > nameStart else { return }
-        out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
-        for byte in value.utf8 where byte >= 0x20 && byte != 0x7F || byte == UInt8(ascii: "\t") { out.append(byte) }
-        out += [13, 10]
+        var name = name
+        var value = value
+        name.withUTF8 { name in
+            let nameStart = out.count
+            if name.allSatisfy(RequestParser.isTokenCharacter) {
+                out.append(contentsOf: name)
+            } else {
+                for byte in name where RequestParser.isTokenCharacter(byte) { out.append(byte) }
+            }
+            guard out.count > nameStart else { return }
+            value.withUTF8 { value in
+                out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
+                let safe = { (byte: UInt8) in (byte >= 0x20 && byte != 0x7F) || byte == UInt8(ascii: "\t") }
+                if value.allSatisfy(safe) {
+                    out.append(contentsOf: value)
+                } else {
+                    for byte in value where safe(byte) { out.append(byte) }
+                }
+                out += [13, 10]
+            }
+        }
     }
 
     static func reasonPhrase(_ status: Int) -> String {

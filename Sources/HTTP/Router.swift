@@ -82,9 +82,20 @@ public struct Router: Responder {
 
     /// "/a/b/" → ["a", "b", ""]: a trailing slash is an empty last segment, so "/a" ≠ "/a/".
     static func split(_ path: Substring) -> [Substring] {
-        var trimmed = path
-        if trimmed.hasPrefix("/") { trimmed = trimmed.dropFirst() }
-        return trimmed.split(separator: "/", omittingEmptySubsequences: false)
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        if start < utf8.endIndex, utf8[start] == UInt8(ascii: "/") { start = utf8.index(after: start) }
+        var segments: [Substring] = []
+        var index = start
+        while index < utf8.endIndex {
+            if utf8[index] == UInt8(ascii: "/") {
+                segments.append(path[start..<index])
+                start = utf8.index(after: index)
+            }
+            index = utf8.index(after: index)
+        }
+        segments.append(path[start..<utf8.endIndex])
+        return segments
     }
 
     static func match(_ pattern: [Route.Segment], _ path: [Substring]) -> [String: String]? {

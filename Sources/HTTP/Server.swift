@@ -15,7 +15,6 @@ public final class Server: Sendable {
 
     private struct State {
         var context: ServerContext?
-        var loops: [EventLoop] = []
         var port = 0
         var shutdownRequested = false
     }
@@ -45,9 +44,9 @@ public final class Server: Sendable {
             context.pool.stop()
             throw error
         }
+        context.setLoops(loops)
         let stopEarly = state.withLock { state -> Bool in
             state.context = context
-            state.loops = loops
             state.port = port
             return state.shutdownRequested
         }
@@ -75,39 +74,23 @@ public final class Server: Sendable {
             }
         }
         guard let context = state.withLock({ $0.context }) else { return }
-        let signals = installSignalHandlers()
+        let token = SignalWatcher.register { [self] in shutdown() }
+        signalState.withLock { $0 = true }
         context.waitUntilFinished()
-        for source in signals { source.cancel() }
-        signal(SIGINT, SIG_DFL)
-        signal(SIGTERM, SIG_DFL)
+        SignalWatcher.unregister(token)
+        signalState.withLock { $0 = false }
     }
 
     /// Starts a graceful shutdown, as SIGINT/SIGTERM do; returns at once (`run()` returns when done).
     public func shutdown() {
-        let (context, loops) = state.withLock { state -> (ServerContext?, [EventLoop]) in
+        let context = state.withLock { state -> ServerContext? in
             state.shutdownRequested = true
-            return (state.context, state.loops)
+            return state.context
         }
-        guard let context, context.beginStopping() else { return }
-        for loop in loops { loop.wake() }
+        context?.beginStopping()
     }
 
     /// Whether `run()` has its signal handlers in place (tests wait for this before raising one).
     var handlesSignals: Bool { signalState.withLock { $0 } }
     private let signalState = Locked(false)
-
-    /// Signals are received through dispatch sources (a safe context, unlike a raw handler); the
-    /// default actions are ignored meanwhile so the process is not killed before shutting down.
-    private func installSignalHandlers() -> [any DispatchSourceSignal] {
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [self] in shutdown() }
-            source.resume()
-            sources.append(source)
-        }
-        signalState.withLock { $0 = true }
-        return sources
-    }
 }

@@ -12,6 +12,8 @@ final class ServerContext: @unchecked Sendable {
         var stopping = false
         var runningLoops = 0
         var finished = false
+        var loops: [EventLoop] = []
+        var nextLoop = 0
     }
     private let state = Locked(State())
     private let finishedCondition = NSCondition()
@@ -26,12 +28,27 @@ final class ServerContext: @unchecked Sendable {
 
     var isStopping: Bool { state.withLock { $0.stopping } }
 
-    /// Marks the server as stopping; returns false if it already was.
-    func beginStopping() -> Bool {
+    /// The event loops, set once they exist; accepted connections are spread over them in turn.
+    func setLoops(_ loops: [EventLoop]) {
+        state.withLock { $0.loops = loops }
+    }
+
+    /// The loop that should own the next accepted connection (round robin).
+    func nextLoop() -> EventLoop? {
         state.withLock { state in
-            defer { state.stopping = true }
-            return !state.stopping
+            guard !state.loops.isEmpty else { return nil }
+            state.nextLoop = (state.nextLoop + 1) % state.loops.count
+            return state.loops[state.nextLoop]
         }
+    }
+
+    /// Marks the server as stopping and wakes the loops so they notice.
+    func beginStopping() {
+        let loops = state.withLock { state -> [EventLoop] in
+            state.stopping = true
+            return state.loops
+        }
+        for loop in loops { loop.wake() }
     }
 
     /// Takes a connection slot, or returns false at `maxConnections`.
@@ -51,6 +68,7 @@ final class ServerContext: @unchecked Sendable {
     func loopFinished() {
         let last = state.withLock { state -> Bool in
             state.runningLoops -= 1
+            if state.runningLoops == 0 { state.loops = [] }  // the loops reference this context
             return state.runningLoops == 0
         }
         guard last else { return }

@@ -62,23 +62,51 @@ public struct StaticFiles: Responder {
     }
 
     /// The decoded path under the root ("css/site.css"), or nil when the target tries anything
-    /// besides plain names separated by `/`.
+    /// besides plain names separated by `/`. Byte-level: it runs on every static request.
     static func relativePath(forTarget target: String) -> String? {
-        let raw = Request.rawPath(of: target)
-        guard raw.hasPrefix("/") else { return nil }
-        // Decide on the raw form too: an encoded slash or backslash must never become a separator.
-        let lowered = raw.lowercased()
-        if lowered.contains("%2f") || lowered.contains("%5c") || lowered.contains("%00") || raw.contains("\\") { return nil }
-        var names: [String] = []
-        for segment in raw.dropFirst().split(separator: "/", omittingEmptySubsequences: false) {
-            let name = PercentDecoding.decode(segment)
-            guard !name.isEmpty, !name.hasPrefix("."), !name.contains("/"), !name.contains("\\"),
-                  !name.utf8.contains(0), !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0 == "\u{FFFD}" }) else {
-                return nil
+        let raw = Array(Request.rawPath(of: target).utf8)
+        guard raw.count > 1, raw[0] == UInt8(ascii: "/") else { return nil }
+        var path: [UInt8] = []
+        path.reserveCapacity(raw.count)
+        var segmentStart = 1
+        var index = 1
+        while index <= raw.count {
+            guard index == raw.count || raw[index] == UInt8(ascii: "/") else {
+                index += 1
+                continue
             }
-            names.append(name)
+            guard let name = decodeName(raw[segmentStart..<index]) else { return nil }
+            if !path.isEmpty { path.append(UInt8(ascii: "/")) }
+            path += name
+            index += 1
+            segmentStart = index
         }
-        return names.isEmpty ? nil : names.joined(separator: "/")
+        let relative = String(decoding: path, as: UTF8.self)
+        // Invalid UTF-8 would have been replaced, so the name would not be the file's.
+        return relative.utf8.elementsEqual(path) ? relative : nil
+    }
+
+    /// One percent-decoded path segment, refused when empty, hidden (".", "..", ".git"), or
+    /// holding a separator, NUL or control character, encoded or not — an encoded slash or
+    /// backslash must never become a separator.
+    private static func decodeName(_ segment: ArraySlice<UInt8>) -> [UInt8]? {
+        var name: [UInt8] = []
+        name.reserveCapacity(segment.count)
+        var index = segment.startIndex
+        while index < segment.endIndex {
+            var byte = segment[index]
+            if byte == UInt8(ascii: "%") {
+                guard index + 2 < segment.endIndex, let high = PercentDecoding.hexValue(segment[index + 1]),
+                      let low = PercentDecoding.hexValue(segment[index + 2]) else { return nil }
+                byte = high << 4 | low
+                index += 2
+            }
+            guard byte >= 0x20, byte != 0x7F, byte != UInt8(ascii: "/"), byte != UInt8(ascii: "\\") else { return nil }
+            name.append(byte)
+            index += 1
+        }
+        guard let first = name.first, first != UInt8(ascii: ".") else { return nil }
+        return name
     }
 }
 

@@ -4,7 +4,8 @@ import XCTest
 
 /// A blocking raw-socket HTTP client for the socket tests: sends exactly the bytes given and
 /// parses responses strictly, so the server's framing is what is being tested.
-final class TestClient {
+/// Each instance is used by one thread at a time (the trickle thread only sends).
+final class TestClient: @unchecked Sendable {
     struct Reply {
         var status: Int
         var headers: HTTPHeaders
