@@ -1,5 +1,40 @@
 import FeatureIndex
 
+/// Every vocabulary token's text as a JSON string literal, escaped once at start-up and kept
+/// in one flat buffer: a latent's page holds hundreds of tokens, and copying cached bytes
+/// (without even a retain per token) is the cheapest way to write them.
+struct TokenJSON: Sendable {
+    let vocabulary: Vocabulary
+    /// Token i's literal is bytes[offsets[i] ..< offsets[i + 1]].
+    private let bytes: [UInt8]
+    private let offsets: [Int]
+
+    init(_ vocabulary: Vocabulary) {
+        self.vocabulary = vocabulary
+        var bytes: [UInt8] = [], offsets = [0]
+        for id in 0..<UInt32(vocabulary.count) {
+            // The token alone; partial characters show as U+FFFD, as `Vocabulary.text` does.
+            bytes += JSONWriter.encoded(Array(vocabulary.text(id).utf8)[...])
+            offsets.append(bytes.count)
+        }
+        self.bytes = bytes
+        self.offsets = offsets
+    }
+
+    /// Calls `body` with a function that appends token `id`'s literal to a writer.
+    func withLiterals<T>(_ body: ((UInt32, inout JSONWriter) -> Void) -> T) -> T {
+        bytes.withUnsafeBufferPointer { buffer in
+            offsets.withUnsafeBufferPointer { offsets in
+                body { id, writer in
+                    let i = Int(id)
+                    guard i + 1 < offsets.count else { return writer.string("<\(id)>") }
+                    writer.raw(UnsafeBufferPointer(rebasing: buffer[offsets[i]..<offsets[i + 1]]))
+                }
+            }
+        }
+    }
+}
+
 /// The JSON bodies of the API (docs/API.md), written with `JSONWriter`.
 extension JSONWriter {
     mutating func explanation(_ e: Explanation?) {
@@ -21,10 +56,19 @@ extension JSONWriter {
         }
     }
 
-    mutating func example(_ e: Example, vocabulary: Vocabulary) {
+    mutating func example(_ e: Example, tokens: TokenJSON) {
         object { o in
             o.key("tokens")
-            o.array { a in vocabulary.forEachDisplay(e.tokenIDs) { a.string(utf8: $0) } }
+            o.array { a in
+                tokens.withLiterals { literal in
+                    tokens.vocabulary.forEachDisplay(e.tokenIDs) { piece in
+                        switch piece {
+                        case .token(let id): literal(id, &a)
+                        case .text(let bytes): a.string(utf8: bytes)
+                        }
+                    }
+                }
+            }
             o.key("activations")
             o.array { a in for v in e.activations { a.number(v) } }
             o.key("max_index"); o.int(e.maxIndex)
@@ -34,11 +78,11 @@ extension JSONWriter {
         }
     }
 
-    mutating func tokenValues(_ values: [TokenValue], vocabulary: Vocabulary) {
+    mutating func tokenValues(_ values: [TokenValue], tokens: TokenJSON) {
         array { a in
             for v in values {
                 a.object { o in
-                    o.key("token"); o.string(vocabulary.text(v.tokenID))
+                    o.key("token"); tokens.withLiterals { literal in literal(v.tokenID, &o) }
                     o.key("token_id"); o.int(Int(v.tokenID))
                     o.key("value"); o.number(v.value)
                 }
@@ -46,7 +90,7 @@ extension JSONWriter {
         }
     }
 
-    mutating func feature(_ feature: Feature, vocabulary: Vocabulary, latentCount: Int) {
+    mutating func feature(_ feature: Feature, tokens: TokenJSON, latentCount: Int) {
         let r = feature.record
         object { o in
             o.key("id"); o.int(r.id)
@@ -71,8 +115,8 @@ extension JSONWriter {
             }
             o.key("logits")
             o.object { l in
-                l.key("top"); l.tokenValues(r.topLogits, vocabulary: vocabulary)
-                l.key("bottom"); l.tokenValues(r.bottomLogits, vocabulary: vocabulary)
+                l.key("top"); l.tokenValues(r.topLogits, tokens: tokens)
+                l.key("bottom"); l.tokenValues(r.bottomLogits, tokens: tokens)
             }
             o.key("neighbors")
             o.array { a in
@@ -87,7 +131,7 @@ extension JSONWriter {
             o.key("examples")
             o.object { x in
                 x.key("top")
-                x.array { a in for e in r.topExamples { a.example(e, vocabulary: vocabulary) } }
+                x.array { a in for e in r.topExamples { a.example(e, tokens: tokens) } }
                 x.key("intervals")
                 x.array { a in
                     for g in r.intervals {
@@ -96,7 +140,7 @@ extension JSONWriter {
                             gi.key("max"); gi.number(g.max)
                             gi.key("contains"); gi.number(g.contains)
                             gi.key("examples")
-                            gi.array { ea in for e in g.examples { ea.example(e, vocabulary: vocabulary) } }
+                            gi.array { ea in for e in g.examples { ea.example(e, tokens: tokens) } }
                         }
                     }
                 }

@@ -12,6 +12,7 @@ public final class Application: Sendable {
     /// Bodies that never change while serving, encoded once.
     private let saeBody: [UInt8]
     private let healthBody: [UInt8]
+    private let tokenJSON: TokenJSON
 
     public init(reader: IndexReader, publicDirectory: URL) {
         self.reader = reader
@@ -24,6 +25,7 @@ public final class Application: Sendable {
             o.key("live"); o.bool(false)
         }
         healthBody = health.bytes
+        tokenJSON = TokenJSON(reader.vocabulary)
         saeBody = Application.saeBody(reader)
     }
 
@@ -76,7 +78,8 @@ public final class Application: Sendable {
         return w.bytes
     }
 
-    /// Every route of the application, with static files from `Public/` as the fallback.
+    /// Every route of the application, with static files from `Public/` as the fallback, CORS
+    /// under `/api` and security headers on everything.
     public func responder() throws -> any Responder {
         var router = Router()
         router.add("GET", "/api/health") { [healthBody] _ in .json(healthBody) }
@@ -94,7 +97,7 @@ public final class Application: Sendable {
         router.add("GET", "/") { try pages.respond(to: Application.rewrite($0, to: "/index.html")) }
         router.add("GET", "/features/:id") { try pages.respond(to: Application.rewrite($0, to: "/feature.html")) }
         router.fallback(pages)
-        return router
+        return SecurityHeaders(wrapped: CORS(prefix: "/api", wrapping: router))
     }
 
     /// The same request for another file under `Public/` (pages live at app URLs).
@@ -116,7 +119,7 @@ public final class Application: Sendable {
             throw HTTPError(404, "no latent \(id): this index has latents 0 to \(reader.summary.latents - 1)")
         }
         var w = JSONWriter(capacity: 32 * 1024)
-        w.feature(feature, vocabulary: reader.vocabulary, latentCount: reader.summary.latents)
+        w.feature(feature, tokens: tokenJSON, latentCount: reader.summary.latents)
         return .json(w.bytes).markedCacheable()
     }
 

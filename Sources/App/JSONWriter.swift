@@ -59,6 +59,19 @@ struct JSONWriter {
         value.withUnsafeBufferPointer { appendEscaped($0) }
     }
 
+    /// Inserts a value that is already JSON (e.g. a cached, escaped string).
+    mutating func raw(_ json: UnsafeBufferPointer<UInt8>) {
+        separate()
+        bytes.append(contentsOf: json)
+    }
+
+    /// `value` as a JSON string literal, quotes included, for caching.
+    static func encoded(_ value: ArraySlice<UInt8>) -> [UInt8] {
+        var w = JSONWriter(capacity: value.count + 2)
+        w.string(utf8: value)
+        return w.bytes
+    }
+
     mutating func int(_ value: Int) {
         separate()
         if value >= 0 && value < 10 {

@@ -30,21 +30,49 @@ public struct Vocabulary: Sendable {
     public func display(_ ids: [UInt32]) -> [String] {
         var out: [String] = []
         out.reserveCapacity(ids.count)
-        forEachDisplay(ids) { out.append(String(decoding: $0, as: UTF8.self)) }
+        forEachDisplay(ids) { piece in
+            switch piece {
+            case .token(let id): out.append(String(decoding: tokens[Int(id)].bytes, as: UTF8.self))
+            case .text(let bytes): out.append(String(decoding: bytes, as: UTF8.self))
+            }
+        }
         return out
     }
 
-    /// Calls `body` once per id, in order, with that token's display text as valid UTF-8 bytes.
-    /// This is `display(_:)` without making strings: the API writes the bytes straight into JSON.
-    public func forEachDisplay(_ ids: [UInt32], _ body: (ArraySlice<UInt8>) -> Void) {
-        if ids.allSatisfy({ Int($0) < tokens.count && complete[Int($0)] }) {
-            for id in ids { body(tokens[Int(id)].bytes[...]) }
-            return
+    /// How one token of a sequence displays.
+    public enum DisplayPiece {
+        /// As the token's own bytes, which are whole UTF-8 characters (the common case; callers
+        /// may cache per-token work such as JSON escaping).
+        case token(UInt32)
+        /// As these bytes (valid UTF-8): a token holding part of a character, or an unknown id.
+        case text(ArraySlice<UInt8>)
+    }
+
+    /// Calls `body` once per id, in order, with how that token displays: `display(_:)` without
+    /// making strings. A token of whole characters always shows as itself, since it starts and
+    /// ends on character boundaries; only runs of tokens holding partial characters (or unknown
+    /// ids) are decoded together.
+    public func forEachDisplay(_ ids: [UInt32], _ body: (DisplayPiece) -> Void) {
+        var i = 0
+        while i < ids.count {
+            let id = ids[i]
+            if Int(id) < tokens.count && complete[Int(id)] {
+                body(.token(id))
+                i += 1
+                continue
+            }
+            var end = i + 1
+            while end < ids.count, !(Int(ids[end]) < tokens.count && complete[Int(ids[end])]) { end += 1 }
+            displayPartialRun(ids[i..<end], body)
+            i = end
         }
-        // Concatenate the bytes, remembering each token's range; unknown ids add no bytes.
+    }
+
+    /// Display of a run of tokens that hold partial characters: decode their bytes together and
+    /// give each token the characters that start in it, or the one it is a middle part of.
+    private func displayPartialRun(_ ids: ArraySlice<UInt32>, _ body: (DisplayPiece) -> Void) {
         var bytes: [UInt8] = []
-        var ranges: [Range<Int>?] = []
-        ranges.reserveCapacity(ids.count)
+        var ranges: [Range<Int>?] = []  // nil: an unknown id, which adds no bytes
         for id in ids {
             guard Int(id) < tokens.count else { ranges.append(nil); continue }
             let start = bytes.count
@@ -65,12 +93,12 @@ public struct Vocabulary: Sendable {
 
         func emit(_ first: Int, _ last: Int) {  // characters first...last
             let slice = bytes[starts[first]..<starts[last + 1]]
-            if valid[first...last].allSatisfy({ $0 }) { body(slice) } else { body(Array(String(decoding: slice, as: UTF8.self).utf8)[...]) }
+            body(.text(valid[first...last].allSatisfy { $0 } ? slice : Array(String(decoding: slice, as: UTF8.self).utf8)[...]))
         }
         var c = 0  // the first character starting at or after the current token's start
         for (k, range) in ranges.enumerated() {
-            guard let range else { body(Array("<\(ids[k])>".utf8)[...]); continue }
-            if range.isEmpty { body([][...]); continue }
+            guard let range else { body(.text(Array("<\(ids[ids.startIndex + k])>".utf8)[...])); continue }
+            if range.isEmpty { body(.text([][...])); continue }
             while c < characters && starts[c] < range.lowerBound { c += 1 }
             var last = c
             while last < characters && starts[last] < range.upperBound { last += 1 }

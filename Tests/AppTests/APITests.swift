@@ -73,6 +73,8 @@ final class APITests: XCTestCase {
         let histogram = try XCTUnwrap((summary["density_histogram"] as? [String: Any])?["counts"] as? [Int])
         XCTAssertEqual(histogram.reduce(0, +) + dead, APITests.latents)
         XCTAssertTrue(try get("/api/sae").cacheable)
+        XCTAssertEqual(try get("/api/sae").headers["Access-Control-Allow-Origin"], "*")
+        XCTAssertNil(try get("/api/sae").headers["Content-Security-Policy"])
     }
 
     func testFeaturePages() throws {
@@ -198,6 +200,8 @@ final class APITests: XCTestCase {
         let index = try get("/")
         XCTAssertEqual(index.status, 200)
         XCTAssertTrue(index.headers["Content-Type"]?.hasPrefix("text/html") == true)
+        XCTAssertTrue(index.headers["Content-Security-Policy"]?.contains("script-src 'self'") == true)
+        XCTAssertEqual(index.headers["X-Content-Type-Options"], "nosniff")
         let feature = try get("/features/12")
         XCTAssertEqual(feature.status, 200)
         XCTAssertTrue(String(decoding: feature.body, as: UTF8.self).contains("<html"))

@@ -1,0 +1,59 @@
+import App
+import ArgumentParser
+import FeatureIndex
+import Foundation
+import HTTP
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks of saescope's own parts (the whole server: scripts/bench-serve.sh).",
+        subcommands: [API.self])
+
+    struct API: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time API requests in-process, without sockets: the cost of the application alone.")
+
+        @Option(help: "The index to query.")
+        var index: String
+
+        @Option(help: "Requests per route.")
+        var requests = 5000
+
+        @Option(help: "Only routes whose name contains this text.")
+        var route: String?
+
+        func run() throws {
+            try reportingErrors {
+                let reader = try IndexReader(path: index)
+                let app = Application(reader: reader, publicDirectory: try Resources.directory("Public"))
+                let responder = try app.responder()
+                let n = reader.summary.latents
+                var rng = SystemRandomNumberGenerator()
+                let routes: [(String, () -> String)] = [
+                    ("GET /api/features/{random id}", { "/api/features/\(Int.random(in: 0..<n, using: &rng))" }),
+                    ("GET /api/features?sort=density", { "/api/features?sort=density&offset=\(Int.random(in: 0..<1000, using: &rng))" }),
+                    ("GET /api/search?q=fires", { "/api/search?q=fires" }),
+                    ("GET /assets/app.css", { "/assets/app.css" }),
+                ]
+                say("bench api: \(index), \(n) latents, \(requests) requests per route, one thread")
+                for (name, target) in routes where route.map({ name.contains($0) }) ?? true {
+                    var micros: [Double] = []
+                    micros.reserveCapacity(requests)
+                    var bytes = 0
+                    for _ in 0..<requests {
+                        let request = Request(method: "GET", target: target())
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        let response = responder.response(catchingErrorsFor: request)
+                        micros.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+                        guard response.status == 200 else { throw ValidationError("\(request.target) answered \(response.status)") }
+                        bytes += response.body.count
+                    }
+                    micros.sort()
+                    let median = micros[micros.count / 2], p99 = micros[micros.count * 99 / 100]
+                    say(String(format: "%-34@ median %7.1f µs  p99 %7.1f µs  %7.0f req/s  %6d B/response",
+                               name as NSString, median, p99, 1e6 / (micros.reduce(0, +) / Double(micros.count)), bytes / requests))
+                }
+            }
+        }
+    }
+}
