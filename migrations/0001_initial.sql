@@ -50,9 +50,13 @@ CREATE TABLE explanations (
     latent_id INTEGER NOT NULL,
     source    TEXT NOT NULL,
     text      TEXT NOT NULL,
-    automatic INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (latent_id, source)
+    automatic INTEGER NOT NULL DEFAULT 0
 );
+-- A latent's explanations in preference order (written before automatic), covering the text:
+-- a page shows the explanations of a latent and its ten neighbours with one probe each.
+-- (latent_id, source) is unique: writing a source again replaces its row.
+CREATE INDEX explanations_by_latent ON explanations (latent_id, automatic, source, text);
+CREATE UNIQUE INDEX explanations_by_source ON explanations (latent_id, source);
 
 -- Full-text search over explanations, kept in step by the triggers below.
 CREATE VIRTUAL TABLE explanations_fts USING fts5(

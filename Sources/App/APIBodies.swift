@@ -21,14 +21,36 @@ struct TokenJSON: Sendable {
         self.offsets = offsets
     }
 
-    /// Calls `body` with a function that appends token `id`'s literal to a writer.
-    func withLiterals<T>(_ body: ((UInt32, inout JSONWriter) -> Void) -> T) -> T {
+    /// Appends token `id`'s literal (its text on its own) to `writer`.
+    func write(_ id: UInt32, to writer: inout JSONWriter) {
+        let i = Int(id)
+        guard i + 1 < offsets.count else { return writer.string("<\(id)>") }
+        bytes.withUnsafeBufferPointer { writer.raw(UnsafeBufferPointer(rebasing: $0[offsets[i]..<offsets[i + 1]])) }
+    }
+
+    /// Appends the display strings of a token sequence (`Vocabulary.forEachDisplay`): cached
+    /// literals for whole-character tokens, the general path only for runs of partial ones.
+    func writeDisplay(_ ids: [UInt32], to writer: inout JSONWriter) {
+        let whole = vocabulary.wholeCharacterTokens
         bytes.withUnsafeBufferPointer { buffer in
             offsets.withUnsafeBufferPointer { offsets in
-                body { id, writer in
-                    let i = Int(id)
-                    guard i + 1 < offsets.count else { return writer.string("<\(id)>") }
-                    writer.raw(UnsafeBufferPointer(rebasing: buffer[offsets[i]..<offsets[i + 1]]))
+                var i = 0
+                while i < ids.count {
+                    let id = Int(ids[i])
+                    if id < whole.count && whole[id] {
+                        writer.raw(UnsafeBufferPointer(rebasing: buffer[offsets[id]..<offsets[id + 1]]))
+                        i += 1
+                        continue
+                    }
+                    var end = i + 1
+                    while end < ids.count, !(Int(ids[end]) < whole.count && whole[Int(ids[end])]) { end += 1 }
+                    vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
+                        switch piece {
+                        case .token(let id): writer.raw(UnsafeBufferPointer(rebasing: buffer[offsets[Int(id)]..<offsets[Int(id) + 1]]))
+                        case .text(let bytes): writer.string(utf8: bytes)
+                        }
+                    }
+                    i = end
                 }
             }
         }
@@ -59,16 +81,7 @@ extension JSONWriter {
     mutating func example(_ e: Example, tokens: TokenJSON) {
         object { o in
             o.key("tokens")
-            o.array { a in
-                tokens.withLiterals { literal in
-                    tokens.vocabulary.forEachDisplay(e.tokenIDs) { piece in
-                        switch piece {
-                        case .token(let id): literal(id, &a)
-                        case .text(let bytes): a.string(utf8: bytes)
-                        }
-                    }
-                }
-            }
+            o.array { a in tokens.writeDisplay(e.tokenIDs, to: &a) }
             o.key("activations")
             o.array { a in for v in e.activations { a.number(v) } }
             o.key("max_index"); o.int(e.maxIndex)
@@ -82,7 +95,7 @@ extension JSONWriter {
         array { a in
             for v in values {
                 a.object { o in
-                    o.key("token"); tokens.withLiterals { literal in literal(v.tokenID, &o) }
+                    o.key("token"); tokens.write(v.tokenID, to: &o)
                     o.key("token_id"); o.int(Int(v.tokenID))
                     o.key("value"); o.number(v.value)
                 }

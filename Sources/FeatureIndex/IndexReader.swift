@@ -120,12 +120,8 @@ public final class IndexReader: Sendable {
             let record = LatentRecord(id: id, stats: stats, histogram: histogram, topLogits: top, bottomLogits: bottom,
                                       neighbors: neighbors, topExamples: hasTop ? groups[0].examples : [],
                                       intervals: Array(groups.dropFirst(hasTop ? 1 : 0)))
-            var neighborExplanations: [Int: Explanation] = [:]
-            for n in neighbors {
-                if let e = try explanations(db, latent: Int(n.id), limit: 1).first { neighborExplanations[Int(n.id)] = e }
-            }
             return Feature(record: record, explanations: try explanations(db, latent: id, limit: 100),
-                           neighborExplanations: neighborExplanations)
+                           neighborExplanations: try preferredExplanations(db, latents: neighbors.map { Int($0.id) }))
         }
     }
 
@@ -139,13 +135,35 @@ public final class IndexReader: Sendable {
         return out
     }
 
+    /// The preferred explanation of each of `latents` that has one, in one query.
+    private func preferredExplanations(_ db: Database, latents: [Int]) throws -> [Int: Explanation] {
+        guard !latents.isEmpty else { return [:] }
+        // One statement per list length up to 64, reused; longer lists go in chunks.
+        var found: [Int: Explanation] = [:]
+        for start in stride(from: 0, to: latents.count, by: 64) {
+            let chunk = latents[start..<min(start + 64, latents.count)]
+            let rows = try db.statement("""
+                SELECT latent_id, text, source, automatic FROM explanations
+                WHERE latent_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
+                ORDER BY latent_id, automatic, source
+                """)
+            for (i, id) in chunk.enumerated() { try rows.bind(.int(id), at: Int32(i + 1)) }
+            while try rows.step() {
+                let id = rows.int(0)
+                if found[id] == nil { found[id] = Explanation(text: rows.text(1), source: rows.text(2), automatic: rows.int(3) != 0) }
+            }
+        }
+        return found
+    }
+
     private func summaries(_ db: Database, _ rows: Statement) throws -> [FeatureSummary] {
         var out: [FeatureSummary] = []
         while try rows.step() {
             out.append(FeatureSummary(id: rows.int(0), density: rows.double(1), maxActivation: rows.double(2), mean: rows.double(3),
                                       explanation: nil))
         }
-        for i in out.indices { out[i].explanation = try explanations(db, latent: out[i].id, limit: 1).first }
+        let explanations = try preferredExplanations(db, latents: out.map(\.id))
+        for i in out.indices { out[i].explanation = explanations[out[i].id] }
         return out
     }
 

@@ -19,6 +19,10 @@ public struct Vocabulary: Sendable {
 
     public var count: Int { tokens.count }
 
+    /// For each token, whether its bytes are whole UTF-8 characters, so that it always displays
+    /// as itself (see `forEachDisplay`); hot loops check this and skip the general path.
+    public var wholeCharacterTokens: [Bool] { complete }
+
     /// One token out of context (for logit tables): complete characters only, U+FFFD for partial bytes.
     public func text(_ id: UInt32) -> String {
         guard Int(id) < tokens.count else { return "<\(id)>" }

@@ -5,6 +5,10 @@ enum Gzip {
     /// Bodies smaller than this are sent as they are: the gzip header would eat the saving.
     static let minimumSize = 1024
 
+    /// Level for bodies compressed per request: level 1 is about three times faster than the
+    /// default 6 and loses only a few percent of size on JSON. Static files use 9, once.
+    static let dynamicLevel: Int32 = 1
+
     /// The gzip encoding of `bytes`, or nil if zlib fails (the caller then sends the identity body).
     static func compress(_ bytes: [UInt8], level: Int32 = 6) -> [UInt8]? {
         var stream = z_stream()

@@ -47,7 +47,7 @@ enum ResponseWriter {
                 return notModified
             }
         }
-        if useGzip, let compressed = response.precompressedBody ?? Gzip.compress(response.body),
+        if useGzip, let compressed = response.precompressedBody ?? Gzip.compress(response.body, level: Gzip.dynamicLevel),
            compressed.count < response.body.count {
             response.body = compressed
             response.headers["Content-Encoding"] = "gzip"

@@ -10,6 +10,14 @@ struct Bench: ParsableCommand {
         subcommands: [API.self])
 
     struct API: ParsableCommand {
+        /// One line: median and p99 latency, throughput on one thread, response size.
+        func report(_ name: String, _ micros: inout [Double], bytes: Int) {
+            micros.sort()
+            let median = micros[micros.count / 2], p99 = micros[micros.count * 99 / 100]
+            say(String(format: "%-34@ median %7.1f µs  p99 %7.1f µs  %7.0f req/s  %6d B/response",
+                       name as NSString, median, p99, 1e6 / (micros.reduce(0, +) / Double(micros.count)), bytes))
+        }
+
         static let configuration = CommandConfiguration(
             abstract: "Time API requests in-process, without sockets: the cost of the application alone.")
 
@@ -36,6 +44,16 @@ struct Bench: ParsableCommand {
                     ("GET /assets/app.css", { "/assets/app.css" }),
                 ]
                 say("bench api: \(index), \(n) latents, \(requests) requests per route, one thread")
+                if route.map({ "IndexReader.feature".contains($0) }) ?? true {
+                    // The database part of GET /api/features/{id} alone, to see where the time goes.
+                    var micros: [Double] = []
+                    for _ in 0..<requests {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        guard try reader.feature(id: Int.random(in: 0..<n, using: &rng)) != nil else { throw ValidationError("a latent is missing") }
+                        micros.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+                    }
+                    report("IndexReader.feature (no JSON)", &micros, bytes: 0)
+                }
                 for (name, target) in routes where route.map({ name.contains($0) }) ?? true {
                     var micros: [Double] = []
                     micros.reserveCapacity(requests)
@@ -48,10 +66,7 @@ struct Bench: ParsableCommand {
                         guard response.status == 200 else { throw ValidationError("\(request.target) answered \(response.status)") }
                         bytes += response.body.count
                     }
-                    micros.sort()
-                    let median = micros[micros.count / 2], p99 = micros[micros.count * 99 / 100]
-                    say(String(format: "%-34@ median %7.1f µs  p99 %7.1f µs  %7.0f req/s  %6d B/response",
-                               name as NSString, median, p99, 1e6 / (micros.reduce(0, +) / Double(micros.count)), bytes / requests))
+                    report(name, &micros, bytes: bytes / requests)
                 }
             }
         }
