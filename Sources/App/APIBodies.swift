@@ -175,7 +175,7 @@ extension JSONWriter {
         case .array(let items): array { a in for item in items { a.value(item) } }
         case .object(let members):
             object { o in
-                for (k, item) in members.sorted(by: { $0.key < $1.key }) { o.key(k); o.value(item) }
+                for (k, item) in members.sorted(by: { $0.key < $1.key }) { o.key(dynamic: k); o.value(item) }
             }
         }
     }

@@ -36,8 +36,18 @@ struct JSONWriter {
         bytes.append(UInt8(ascii: close))
     }
 
-    /// Writes `"name":`; the value written next belongs to it.
-    mutating func key(_ name: String) {
+    /// Writes `"name":`; the value written next belongs to it. Literal keys are plain ASCII
+    /// identifiers and are copied without escaping.
+    mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        hasMember = false
+    }
+
+    /// A key known only at run time (escaped).
+    mutating func key(dynamic name: String) {
         separate()
         appendEscaped(name)
         bytes.append(UInt8(ascii: ":"))
