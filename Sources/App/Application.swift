@@ -85,7 +85,7 @@ public final class Application: Sendable {
         router.add("GET", "/api/health") { [healthBody] _ in .json(healthBody) }
         router.add("GET", "/api/sae") { [saeBody] _ in .json(saeBody).markedCacheable() }
         router.add("GET", "/api/features") { [self] in try featureList($0) }
-        router.add("GET", "/api/features/:id") { [self] in try feature($0) }
+        router.add("GET", "/api/features/:id", quick: true) { [self] in try feature($0) }
         router.add("GET", "/api/search") { [self] in try search($0) }
         router.add("GET", "/api/search/tokens") { [self] in try tokenSearch($0) }
         router.add("GET", "/api/openapi.json") { _ in .json(OpenAPI.document).markedCacheable() }

@@ -109,7 +109,7 @@ public struct SyntheticIndex {
                 let b = SyntheticIndex.words[Int(rng.next() % UInt64(SyntheticIndex.words.count))]
                 try writer.setExplanation(latent: id, Explanation(text: "\(a) \(b) in context", source: "manual", automatic: false))
             }
-            if id % 10_000 == 9_999 { progress?(id + 1) }
+            if id % 1000 == 999 { progress?(id + 1) }
         }
         let perToken = min(10, latents)
         for token in 0..<Int(min(nVocab, 2048)) where latents > 0 {

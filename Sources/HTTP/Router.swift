@@ -15,6 +15,7 @@ public struct Router: Responder {
         }
         var method: String
         var segments: [Segment]
+        var quick: Bool
         var handler: Handler
     }
 
@@ -26,11 +27,14 @@ public struct Router: Responder {
 
     /// Adds a route. `pattern` is a path whose segments starting with `:` capture the
     /// percent-decoded segment into `request.pathParameters`, e.g. "/api/features/:id".
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    /// `quick`: the handler always finishes in well under a millisecond and never waits on
+    /// anything slow, so the server may run it on its I/O thread and skip the hand-over to a
+    /// worker (two thread switches). Leave it false for anything that can take long.
+    public mutating func add(_ method: String, _ pattern: String, quick: Bool = false, _ handler: @escaping Handler) {
         let segments = Router.split(Substring(pattern)).map { segment -> Route.Segment in
             segment.hasPrefix(":") ? .parameter(String(segment.dropFirst())) : .literal(String(segment))
         }
-        routes.append(Route(method: method.uppercased(), segments: segments, handler: handler))
+        routes.append(Route(method: method.uppercased(), segments: segments, quick: quick, handler: handler))
     }
 
     /// Sets the responder used when no route pattern matches the path (e.g. `StaticFiles`).
@@ -73,10 +77,12 @@ public struct Router: Responder {
         throw HTTPError(404, "no resource at \(request.path)")
     }
 
-    /// Requests that no route matches go to the fallback; ask it whether they are quick.
+    /// A request goes inline when every route matching its path is `quick`; requests that no
+    /// route matches go to the fallback, which is asked in turn.
     public func respondsWithoutBlocking(to request: Request) -> Bool {
         let pathSegments = Router.split(Request.rawPath(of: request.target))
-        if routes.contains(where: { Router.match($0.segments, pathSegments) != nil }) { return false }
+        let matching = routes.filter { Router.match($0.segments, pathSegments) != nil }
+        if !matching.isEmpty { return matching.allSatisfy(\.quick) }
         return fallbackResponder?.respondsWithoutBlocking(to: request) ?? true
     }
 

@@ -50,10 +50,8 @@ struct SynthIndex: ParsableCommand {
             if !force && FileManager.default.fileExists(atPath: out) {
                 throw ValidationError("\(out) already exists; pass --force to replace it")
             }
-            try synth.write(to: out, overwrite: true) { done in
-                let seconds = Date().timeIntervalSince(started)
-                note("synth-index: \(done)/\(latents) latents, \(Int(Double(done) / max(seconds, 1e-3))) latents/s")
-            }
+            let progress = Progress("synth-index", total: latents, unit: "latents")
+            try synth.write(to: out, overwrite: true) { progress.update($0) }
             let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
             print("wrote \(out): \(latents) synthetic latents, \(size / 1_000_000) MB in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
         }

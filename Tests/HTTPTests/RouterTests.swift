@@ -21,6 +21,18 @@ final class RouterTests: XCTestCase {
         router.response(catchingErrorsFor: Request(method: method, target: target))
     }
 
+    func testOnlyQuickRoutesMayRunOnTheIOThread() {
+        var router = Router()
+        router.add("GET", "/quick/:id", quick: true) { _ in .text("q") }
+        router.add("GET", "/slow") { _ in .text("s") }
+        router.add("GET", "/both", quick: true) { _ in .text("b") }
+        router.add("POST", "/both") { _ in .text("p") }
+        XCTAssertTrue(router.respondsWithoutBlocking(to: Request(method: "GET", target: "/quick/7")))
+        XCTAssertFalse(router.respondsWithoutBlocking(to: Request(method: "GET", target: "/slow")))
+        XCTAssertFalse(router.respondsWithoutBlocking(to: Request(method: "GET", target: "/both")), "a slow route shares the path")
+        XCTAssertTrue(router.respondsWithoutBlocking(to: Request(method: "GET", target: "/nothing")), "404s are quick")
+    }
+
     func testParametersAreCapturedAndDecoded() {
         let router = makeRouter()
         XCTAssertEqual(String(decoding: respond(router, "GET", "/api/features/7?x=1").body, as: UTF8.self), "feature 7")
