@@ -195,13 +195,22 @@ public final class IndexReader: Sendable {
         }
     }
 
-    /// Latents whose explanations match the FTS5 query, most relevant (bm25) first.
+    /// How many matches of a search are ranked (see `search`).
+    public static let rankedCandidates = 2_000
+
+    /// Latents whose explanations match the FTS5 query, most relevant (bm25) first, written
+    /// explanations before automatic ones.
     public func search(_ query: String, limit: Int) throws -> [FeatureSummary] {
         try pool.with { db in
             try ftsErrors {
+                // Ranking every match costs time in proportion to the matches (a word in every
+                // automatic summary matches a third of the latents), so only the first
+                // `rankedCandidates` matches are ranked; written explanations come first.
                 let hits = try db.statement("""
-                    SELECT e.latent_id FROM explanations_fts f JOIN explanations e ON e.id = f.rowid
-                    WHERE explanations_fts MATCH ? ORDER BY f.rank
+                    SELECT e.latent_id FROM (
+                        SELECT rowid, rank FROM explanations_fts WHERE explanations_fts MATCH ? LIMIT \(IndexReader.rankedCandidates)
+                    ) f JOIN explanations e ON e.id = f.rowid
+                    ORDER BY e.automatic, f.rank
                     """).bind(.text(query))
                 var ids: [Int] = []
                 var seen = Set<Int>()
