@@ -1,0 +1,2 @@
+// The Tensors module: memory-mapped weight files (see DESIGN.md "Modules").
+enum TensorsPlaceholder {}

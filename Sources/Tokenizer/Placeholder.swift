@@ -1,0 +1,2 @@
+// The Tokenizer module: byte-level BPE (see DESIGN.md "Modules").
+enum TokenizerPlaceholder {}

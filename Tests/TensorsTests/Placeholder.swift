@@ -1,0 +1,4 @@
+import XCTest
+@testable import Tensors
+
+final class TensorsPlaceholderTests: XCTestCase { func testBuilds() {} }

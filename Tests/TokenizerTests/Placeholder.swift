@@ -1,0 +1,4 @@
+import XCTest
+@testable import Tokenizer
+
+final class TokenizerPlaceholderTests: XCTestCase { func testBuilds() {} }
