@@ -20,8 +20,9 @@ bin=$(swift build -c release --show-bin-path)/saescope
 [ -f "$out/100k.sqlite" ] || "$bin" synth-index --latents 100000 --out "$out/100k.sqlite"
 [ -f "$out/1m.sqlite" ] || "$bin" synth-index --latents 1000000 --top 2 --intervals 1 --per-interval 1 --context 16 --out "$out/1m.sqlite"
 
-# Warm the OS page cache: the figures should measure the server, not this machine's disk.
+# Warm the OS page cache: the figures should measure the servers, not this machine's disk.
 cat "$out/100k.sqlite" "$out/1m.sqlite" > /dev/null
+[ -d "$out/nginx-root/api" ] && find "$out/nginx-root/api" -type f -exec cat {} + > /dev/null
 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
@@ -33,16 +34,12 @@ wait_up() { for _ in $(seq 100); do curl -fsS "$1" >/dev/null 2>&1 && return 0; 
 "$bin" serve --index "$out/100k.sqlite" --port 18181 --quiet >/dev/null 2>&1 & pids+=($!)
 wait_up http://127.0.0.1:18181/api/health
 
-# nginx with the same static file and 2,000 feature bodies precomputed from saescope
+# nginx with the same static file and every latent's body precomputed from saescope (cached in
+# out/bench/nginx-root; delete it after changing the API).
 root=$out/nginx-root
-rm -rf "$root"; mkdir -p "$root/assets" "$root/api/features"
+mkdir -p "$root/assets"
 cp Public/assets/app.css "$root/assets/app.css"
-python3 - "$out/ids.txt" <<'PY'
-import random, sys
-random.seed(7)
-open(sys.argv[1], "w").write("\n".join(str(random.randrange(100000)) for _ in range(2000)) + "\n")
-PY
-while read -r id; do curl -fsS "http://127.0.0.1:18181/api/features/$id" -o "$root/api/features/$id"; done < "$out/ids.txt"
+[ -f "$root/api/features/99999" ] || python3 scripts/fetch_features.py 18181 100000 "$root/api/features"
 cat > "$out/nginx.conf" <<NGINX
 worker_processes 2;
 pid $out/nginx.pid;
@@ -61,13 +58,7 @@ NGINX
 nginx -c "$out/nginx.conf" -g 'daemon off;' & pids+=($!)
 wait_up http://127.0.0.1:18182/assets/app.css
 
-# nginx draws from its 2,000 files; saescope from all 100,000 latents (it caches no responses,
-# so this only denies it the warmer page cache of a small set).
-cat > "$out/random-ids.lua" <<LUA
-local ids = {}
-for line in io.lines("$out/ids.txt") do ids[#ids + 1] = line end
-request = function() return wrk.format("GET", "/api/features/" .. ids[math.random(#ids)]) end
-LUA
+# Both draw latents uniformly from all 100,000.
 cat > "$out/random-100k.lua" <<'LUA'
 request = function() return wrk.format("GET", "/api/features/" .. math.random(0, 99999)) end
 LUA
@@ -86,7 +77,7 @@ for r in $(seq "$rounds"); do
   run_wrk http://127.0.0.1:18181/assets/app.css >> "$out/static-saescope.txt"
   run_wrk http://127.0.0.1:18182/assets/app.css >> "$out/static-nginx.txt"
   run_wrk -s "$out/random-100k.lua" http://127.0.0.1:18181 >> "$out/feature-saescope.txt"
-  run_wrk -s "$out/random-ids.lua" http://127.0.0.1:18182 >> "$out/feature-nginx.txt"
+  run_wrk -s "$out/random-100k.lua" http://127.0.0.1:18182 >> "$out/feature-nginx.txt"
 done
 report() {
   local name=$1 ours=$2 theirs=$3 target=$4

@@ -118,9 +118,14 @@ public final class Application: Sendable {
         guard let feature = try reader.feature(id: id) else {
             throw HTTPError(404, "no latent \(id): this index has latents 0 to \(reader.summary.latents - 1)")
         }
+        return .json(featureJSON(feature)).markedCacheable()
+    }
+
+    /// The body of `GET /api/features/{id}`.
+    public func featureJSON(_ feature: Feature) -> [UInt8] {
         var w = JSONWriter(capacity: 32 * 1024)
         w.feature(feature, tokens: tokenJSON, latentCount: reader.summary.latents)
-        return .json(w.bytes).markedCacheable()
+        return w.bytes
     }
 
     func featureList(_ request: Request) throws -> Response {

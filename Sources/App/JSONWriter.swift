@@ -3,18 +3,69 @@
 /// The API's hot responses (a latent with hundreds of tokens and activations) are built with
 /// this instead of `JSONEncoder`, which is several times slower for such bodies. Commas are
 /// managed by the writer: call `key` then a value inside objects, values alone inside arrays.
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+struct JSONWriter: ~Copyable {
+    /// The output so far, in a buffer grown by doubling: appends are a capacity check and a
+    /// copy, without an array's uniqueness checks and retains on every call.
+    private var buffer: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
     /// Whether the current container already has a member (so the next one needs a comma).
     private var hasMember = false
-    /// `hasMember` of the enclosing containers.
-    private var outer: [Bool] = []
+    /// `hasMember` of the enclosing containers, as bits (containers nest less than 64 deep here).
+    private var outer: UInt64 = 0
 
-    init(capacity: Int = 1024) { bytes.reserveCapacity(capacity) }
+    init(capacity: Int = 1024) {
+        self.capacity = max(capacity, 16)
+        buffer = .allocate(capacity: self.capacity)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// The JSON written so far.
+    var bytes: [UInt8] { Array(UnsafeBufferPointer(start: buffer, count: count)) }
+
+    @inline(__always)
+    private mutating func reserve(_ n: Int) {
+        if count + n > capacity { grow(count + n) }
+    }
+
+    private mutating func grow(_ needed: Int) {
+        var newCapacity = capacity * 2
+        while newCapacity < needed { newCapacity *= 2 }
+        let newBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: newCapacity)
+        newBuffer.update(from: buffer, count: count)
+        buffer.deallocate()
+        buffer = newBuffer
+        capacity = newCapacity
+    }
+
+    @inline(__always)
+    private mutating func append(_ byte: UInt8) {
+        reserve(1)
+        buffer[count] = byte
+        count += 1
+    }
+
+    @inline(__always)
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        reserve(bytes.count)
+        (buffer + count).update(from: base, count: bytes.count)
+        count += bytes.count
+    }
+
+    private mutating func append(_ string: StaticString) {
+        append(UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
+    }
+
+    private mutating func append(ascii string: String) {
+        var string = string
+        string.withUTF8 { append($0) }
+    }
 
     @inline(__always)
     private mutating func separate() {
-        if hasMember { bytes.append(UInt8(ascii: ",")) }
+        if hasMember { append(UInt8(ascii: ",")) }
         hasMember = true
     }
 
@@ -28,21 +79,22 @@ struct JSONWriter {
 
     private mutating func container(open: Unicode.Scalar, close: Unicode.Scalar, _ body: (inout JSONWriter) -> Void) {
         separate()
-        bytes.append(UInt8(ascii: open))
-        outer.append(hasMember)
+        append(UInt8(ascii: open))
+        outer = outer << 1 | (hasMember ? 1 : 0)
         hasMember = false
         body(&self)
-        hasMember = outer.removeLast()
-        bytes.append(UInt8(ascii: close))
+        hasMember = outer & 1 == 1
+        outer >>= 1
+        append(UInt8(ascii: close))
     }
 
     /// Writes `"name":`; the value written next belongs to it. Literal keys are plain ASCII
     /// identifiers and are copied without escaping.
     mutating func key(_ name: StaticString) {
         separate()
-        bytes.append(UInt8(ascii: "\""))
-        bytes.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        append(UInt8(ascii: "\""))
+        append(name)
+        append("\":")
         hasMember = false
     }
 
@@ -50,7 +102,7 @@ struct JSONWriter {
     mutating func key(dynamic name: String) {
         separate()
         appendEscaped(name)
-        bytes.append(UInt8(ascii: ":"))
+        append(UInt8(ascii: ":"))
         hasMember = false
     }
 
@@ -72,7 +124,7 @@ struct JSONWriter {
     /// Inserts a value that is already JSON (e.g. a cached, escaped string).
     mutating func raw(_ json: UnsafeBufferPointer<UInt8>) {
         separate()
-        bytes.append(contentsOf: json)
+        append(json)
     }
 
     /// `value` as a JSON string literal, quotes included, for caching.
@@ -85,20 +137,20 @@ struct JSONWriter {
     mutating func int(_ value: Int) {
         separate()
         if value >= 0 && value < 10 {
-            bytes.append(UInt8(ascii: "0") + UInt8(value))
+            append(UInt8(ascii: "0") + UInt8(value))
         } else {
-            bytes.append(contentsOf: String(value).utf8)
+            append(ascii: String(value))
         }
     }
 
     /// Non-finite numbers have no JSON form and are written as null.
     mutating func number(_ value: Double) {
         separate()
-        if !value.isFinite { bytes.append(contentsOf: "null".utf8); return }
+        if !value.isFinite { append("null"); return }
         if value == value.rounded(), abs(value) < 1e15 {
-            bytes.append(contentsOf: String(Int64(value)).utf8)
+            append(ascii: String(Int64(value)))
         } else {
-            bytes.append(contentsOf: value.description.utf8)
+            append(ascii: value.description)
         }
     }
 
@@ -108,23 +160,23 @@ struct JSONWriter {
 
     mutating func number(_ value: Float) {
         separate()
-        if value == 0 { bytes.append(UInt8(ascii: "0")); return }
-        if !value.isFinite { bytes.append(contentsOf: "null".utf8); return }
+        if value == 0 { append(UInt8(ascii: "0")); return }
+        if !value.isFinite { append("null"); return }
         if value == value.rounded(), abs(value) < 1e7 {
-            bytes.append(contentsOf: String(Int32(value)).utf8)
+            append(ascii: String(Int32(value)))
         } else {
-            bytes.append(contentsOf: value.description.utf8)
+            append(ascii: value.description)
         }
     }
 
     mutating func bool(_ value: Bool) {
         separate()
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+        append(value ? "true" : "false")
     }
 
     mutating func null() {
         separate()
-        bytes.append(contentsOf: "null".utf8)
+        append("null")
     }
 
     private static let hex = Array("0123456789abcdef".utf8)
@@ -136,24 +188,24 @@ struct JSONWriter {
 
     /// Copies runs that need no escaping in one go; escapes `"`, `\` and control characters.
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
-        bytes.append(UInt8(ascii: "\""))
+        append(UInt8(ascii: "\""))
         var runStart = 0
         for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
-            if runStart < i { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i])) }
+            append(UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
             runStart = i + 1
-            bytes.append(UInt8(ascii: "\\"))
+            append(UInt8(ascii: "\\"))
             switch b {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): bytes.append(b)
-            case UInt8(ascii: "\n"): bytes.append(UInt8(ascii: "n"))
-            case UInt8(ascii: "\r"): bytes.append(UInt8(ascii: "r"))
-            case UInt8(ascii: "\t"): bytes.append(UInt8(ascii: "t"))
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"): append(b)
+            case UInt8(ascii: "\n"): append(UInt8(ascii: "n"))
+            case UInt8(ascii: "\r"): append(UInt8(ascii: "r"))
+            case UInt8(ascii: "\t"): append(UInt8(ascii: "t"))
             default:
-                bytes.append(contentsOf: "u00".utf8)
-                bytes.append(JSONWriter.hex[Int(b >> 4)])
-                bytes.append(JSONWriter.hex[Int(b & 0xF)])
+                append("u00")
+                append(JSONWriter.hex[Int(b >> 4)])
+                append(JSONWriter.hex[Int(b & 0xF)])
             }
         }
-        if runStart < utf8.count { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...])) }
-        bytes.append(UInt8(ascii: "\""))
+        append(UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        append(UInt8(ascii: "\""))
     }
 }

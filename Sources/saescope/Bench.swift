@@ -54,6 +54,18 @@ struct Bench: ParsableCommand {
                     }
                     report("IndexReader.feature (no JSON)", &micros, bytes: 0)
                 }
+                if route.map({ "Application.featureJSON".contains($0) }) ?? true {
+                    // The JSON part alone: one latent, rendered again and again.
+                    guard let feature = try reader.feature(id: n / 2) else { throw ValidationError("latent \(n / 2) is missing") }
+                    var micros: [Double] = []
+                    var bytes = 0
+                    for _ in 0..<requests {
+                        let start = DispatchTime.now().uptimeNanoseconds
+                        bytes = app.featureJSON(feature).count
+                        micros.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+                    }
+                    report("Application.featureJSON (no SQL)", &micros, bytes: bytes)
+                }
                 for (name, target) in routes where route.map({ name.contains($0) }) ?? true {
                     var micros: [Double] = []
                     micros.reserveCapacity(requests)
