@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Module map: see ../shared/DESIGN.md "Modules". Arrows point one way:
-// saescope → App → FeatureIndex / HTTP → C system libraries; Tokenizer → Tensors → CZlib.
+// saescope → App → FeatureIndex / HTTP → C system libraries; Tokenizer → Tensors → CZlib;
+// Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS).
 let package = Package(
     name: "saescope",
     platforms: [.macOS(.v13)],
@@ -15,17 +16,20 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"]), .brew(["sqlite"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["libz-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Tensors", dependencies: ["CZlib"]),
+        .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
         .target(name: "Tokenizer", dependencies: ["Tensors"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
         .target(name: "HTTP", dependencies: ["CZlib"]),
         .target(name: "App", dependencies: ["FeatureIndex", "HTTP"]),
         .executableTarget(name: "saescope", dependencies: [
-            "App", "FeatureIndex", "HTTP", "Tensors", "Tokenizer",
+            "App", "FeatureIndex", "HTTP", "Kernels", "Tensors", "Tokenizer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "AppTests", dependencies: ["App", "FeatureIndex", "HTTP"]),

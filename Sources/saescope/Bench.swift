@@ -3,11 +3,40 @@ import ArgumentParser
 import FeatureIndex
 import Foundation
 import HTTP
+import Kernels
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of saescope's own parts (the whole server: scripts/bench-serve.sh).",
-        subcommands: [API.self])
+        subcommands: [API.self, BLAS.self])
+
+    struct BLAS: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Matrix-product speed of the BLAS library as saescope runs it (GFLOP/s).")
+
+        @Option(help: "Threads for BLAS.")
+        var threads = ProcessInfo.processInfo.activeProcessorCount
+
+        func run() {
+            BLASRuntime.setThreads(threads)
+            say("bench blas: kernel \(BLASRuntime.coreName), \(threads) threads")
+            // The shapes of a 128-token prompt through SmolLM2 (d_model 576, MLP 1536) and an encoder.
+            for (m, n, k) in [(128, 1536, 576), (128, 576, 1536), (128, 16384, 576), (1, 1536, 576)] {
+                let a = [Float](repeating: 0.5, count: m * k), w = [Float](repeating: 0.25, count: n * k)
+                var c = [Float](repeating: 0, count: m * n)
+                var seconds: [Double] = []
+                for _ in 0..<max(5, 2_000_000_000 / (2 * m * n * k)) {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    linear(a, w, &c, m: m, n: n, k: k)
+                    seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+                seconds.sort()
+                let median = seconds[seconds.count / 2]
+                say(String(format: "linear %4d × %5d × %4d: median %8.1f µs, %6.1f GFLOP/s", m, n, k, median * 1e6,
+                           2 * Double(m * n * k) / median / 1e9))
+            }
+        }
+    }
 
     struct API: ParsableCommand {
         /// One line: median and p99 latency, throughput on one thread, response size.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 
 @main
 struct SAEScope: ParsableCommand {
@@ -15,6 +16,11 @@ struct SAEScope: ParsableCommand {
         version: "0.1.0",
         subcommands: [Serve.self, SynthIndex.self, Migrate.self, Bench.self]
     )
+
+    static func main() {
+        BLASRuntime.ensureFastKernel()
+        main(nil)
+    }
 }
 
 /// Runs `body`, printing a thrown error as one line on stderr and exiting 1.

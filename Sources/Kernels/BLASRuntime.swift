@@ -1,0 +1,55 @@
+import Foundation
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// The BLAS library's settings: threads, and on Linux the OpenBLAS kernel in use.
+public enum BLASRuntime {
+    /// OpenBLAS's name for the kernel it chose ("SkylakeX", "Haswell", "Prescott" …).
+    public static var coreName: String {
+        #if canImport(Accelerate)
+        return "Accelerate"
+        #else
+        guard let name = openblas_get_corename() else { return "unknown" }
+        return String(cString: name)
+        #endif
+    }
+
+    /// Threads BLAS may use for one product.
+    public static func setThreads(_ n: Int) {
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(Int32(max(1, n)))
+        #endif
+    }
+
+    /// Kernels that use AVX-512; OpenBLAS picks one of these itself on the CPUs it knows.
+    static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
+
+    /// Debian's OpenBLAS does not recognise some AVX-512 CPUs (recent AMD EPYC among them) and
+    /// falls back to a kernel several times slower (DESIGN.md, performance notes). OpenBLAS reads
+    /// OPENBLAS_CORETYPE only when it loads, so the process starts itself again with the
+    /// variable set. Call first thing in `main`; returns when nothing needs doing.
+    public static func ensureFastKernel() {
+        #if os(Linux)
+        let environment = ProcessInfo.processInfo.environment
+        guard environment["OPENBLAS_CORETYPE"] == nil, environment["SAESCOPE_NO_REEXEC"] == nil else { return }
+        guard cpuHasAVX512(), !avx512Cores.contains(coreName) else { return }
+        setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
+        let arguments = CommandLine.arguments
+        let cArguments = arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", cArguments)
+        // Only reached if execv failed: carry on with the slow kernel rather than not at all.
+        unsetenv("OPENBLAS_CORETYPE")
+        #endif
+    }
+
+    /// Whether /proc/cpuinfo lists the AVX-512 subsets OpenBLAS's SkylakeX kernel uses.
+    static func cpuHasAVX512() -> Bool {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        return ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains)
+    }
+}

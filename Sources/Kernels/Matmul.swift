@@ -1,0 +1,55 @@
+// Matrix products through BLAS (OpenBLAS on Linux, Accelerate on macOS).
+// Legend: M rows of the left operand (tokens), K the shared dimension, N output columns.
+// All matrices are row-major and contiguous.
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CBLAS
+#endif
+
+/// c (M, N) = a (M, K) · wᵀ + (c if `accumulate`), with w (N, K): a linear layer whose weight is
+/// stored (out, in), as PyTorch and GGUF store them. For one row (M = 1) sgemv is faster.
+public func linear(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                   m: Int, n: Int, k: Int, accumulate: Bool = false) {
+    let beta: Float = accumulate ? 1 : 0
+    if m == 1 {
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), a, 1, beta, c, 1)
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
+                    1, a, Int32(k), w, Int32(k), beta, c, Int32(n))
+    }
+}
+
+/// c (M, N) = a (M, K) · b (K, N) + (c if `accumulate`): for weights stored (in, out), like
+/// GPT-2's Conv1D.
+public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                   m: Int, n: Int, k: Int, accumulate: Bool = false) {
+    let beta: Float = accumulate ? 1 : 0
+    if m == 1 {
+        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, b, Int32(n), a, 1, beta, c, 1)
+    } else {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
+                    1, a, Int32(k), b, Int32(n), beta, c, Int32(n))
+    }
+}
+
+/// Adds `bias` (N) to every row of c (M, N).
+public func addBias(_ c: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Float>, m: Int, n: Int) {
+    for row in 0..<m {
+        let r = c + row * n
+        for j in 0..<n { r[j] += bias[j] }
+    }
+}
+
+/// The naive product, kept beside the BLAS one to test it: c (M, N) = a (M, K) · wᵀ, w (N, K).
+public func referenceLinear(_ a: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
+    var c = [Float](repeating: 0, count: m * n)
+    for i in 0..<m {
+        for j in 0..<n {
+            var sum: Double = 0
+            for p in 0..<k { sum += Double(a[i * k + p]) * Double(w[j * k + p]) }
+            c[i * n + j] = Float(sum)
+        }
+    }
+    return c
+}
