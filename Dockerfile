@@ -6,7 +6,7 @@
 
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev \
+ && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev libopenblas-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -18,7 +18,7 @@ RUN scripts/install.sh /opt/saescope
 
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g curl ca-certificates \
+ && apt-get install -y --no-install-recommends libsqlite3-0 zlib1g libopenblas0 curl ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /data saescope \
  && mkdir -p /data && chown saescope /data
