@@ -1,2 +1,0 @@
-// The Tokenizer module: byte-level BPE (see DESIGN.md "Modules").
-enum TokenizerPlaceholder {}

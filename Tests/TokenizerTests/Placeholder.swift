@@ -1,4 +1,0 @@
-import XCTest
-@testable import Tokenizer
-
-final class TokenizerPlaceholderTests: XCTestCase { func testBuilds() {} }
