@@ -32,6 +32,8 @@ public final class IndexReader: Sendable {
     public let vocabulary: Vocabulary
     public let schemaVersion: Int
     private let pool: ConnectionPool
+    /// Preferred explanations of recently shown latents (the index is read-only while served).
+    private let explanationCache = ExplanationCache(capacity: 262_144)
     /// Search key (`Vocabulary.searchKey`) → token ids, and exact display text → token ids.
     private let tokensByKey: [String: [UInt32]]
     private let tokensByText: [String: [UInt32]]
@@ -135,13 +137,23 @@ public final class IndexReader: Sendable {
         return out
     }
 
-    /// The preferred explanation of each of `latents` that has one, in one query.
+    /// The preferred explanation of each of `latents` that has one: from the cache, the rest in
+    /// one query (a page shows its ten neighbours' explanations, each a random read otherwise).
     private func preferredExplanations(_ db: Database, latents: [Int]) throws -> [Int: Explanation] {
-        guard !latents.isEmpty else { return [:] }
-        // One statement per list length up to 64, reused; longer lists go in chunks.
         var found: [Int: Explanation] = [:]
-        for start in stride(from: 0, to: latents.count, by: 64) {
-            let chunk = latents[start..<min(start + 64, latents.count)]
+        var missing: [Int] = []
+        for id in latents {
+            switch explanationCache[id] {
+            case .some(.some(let e)): found[id] = e
+            case .some(.none): break  // known to have none
+            case .none: missing.append(id)
+            }
+        }
+        guard !missing.isEmpty else { return found }
+        var fetched: [Int: Explanation] = [:]
+        // One statement per list length up to 64, reused; longer lists go in chunks.
+        for start in stride(from: 0, to: missing.count, by: 64) {
+            let chunk = missing[start..<min(start + 64, missing.count)]
             let rows = try db.statement("""
                 SELECT latent_id, text, source, automatic FROM explanations
                 WHERE latent_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
@@ -150,10 +162,11 @@ public final class IndexReader: Sendable {
             for (i, id) in chunk.enumerated() { try rows.bind(.int(id), at: Int32(i + 1)) }
             while try rows.step() {
                 let id = rows.int(0)
-                if found[id] == nil { found[id] = Explanation(text: rows.text(1), source: rows.text(2), automatic: rows.int(3) != 0) }
+                if fetched[id] == nil { fetched[id] = Explanation(text: rows.text(1), source: rows.text(2), automatic: rows.int(3) != 0) }
             }
         }
-        return found
+        explanationCache.store(missing.map { ($0, fetched[$0]) })
+        return found.merging(fetched) { a, _ in a }
     }
 
     private func summaries(_ db: Database, _ rows: Statement) throws -> [FeatureSummary] {
@@ -257,6 +270,44 @@ public final class IndexReader: Sendable {
         do { return try body() } catch let error as SQLiteError where error.code & 0xFF == 1 {
             throw IndexReadError.malformedQuery(error.message)
         }
+    }
+}
+
+/// A bounded map from latent id to its preferred explanation (or the fact it has none), with
+/// two generations: when the young one fills up, the old one is dropped, so memory stays under
+/// `capacity` entries and recently used entries survive.
+final class ExplanationCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private let capacity: Int
+    private var young: [Int: Explanation?] = [:]
+    private var old: [Int: Explanation?] = [:]
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    /// nil: not cached; .some(nil): the latent has no explanation.
+    subscript(id: Int) -> Explanation?? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let hit = young[id] { return .some(hit) }
+        if let hit = old[id] {
+            insert(id, hit)
+            return .some(hit)
+        }
+        return nil
+    }
+
+    func store(_ entries: [(Int, Explanation?)]) {
+        lock.lock()
+        defer { lock.unlock() }
+        for (id, explanation) in entries { insert(id, explanation) }
+    }
+
+    private func insert(_ id: Int, _ explanation: Explanation?) {
+        if young.count >= capacity / 2 {
+            old = young
+            young = [:]
+        }
+        young[id] = .some(explanation)
     }
 }
 
