@@ -96,7 +96,8 @@ public struct SafetensorsFile: Sendable {
 
     /// A JSON number that is an exact integer, or nil.
     private static func integer(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+        // Booleans are NSNumbers too (objCType "c"); they are not offsets or dimensions.
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
         let double = number.doubleValue
         guard double.rounded() == double, double >= 0, double < 0x1p62 else { return nil }
         return Int(number.int64Value)
