@@ -53,7 +53,8 @@ struct Inspect: ParsableCommand {
             }
             let parameters = tensors.reduce(0) { $0 + $1.count }
             let bytes = tensors.reduce(0) { $0 + $1.byteCount }
-            say("\(tensors.count) tensors, \(parameters) parameters, \(String(format: "%.1f", Double(bytes) / 1e6)) MB")
+            let megabytes = String(format: bytes < 100_000 ? "%.3f" : "%.1f", Double(bytes) / 1e6)
+            say("\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), \(parameters) parameters, \(megabytes) MB")
         }
     }
 
@@ -64,6 +65,7 @@ struct Inspect: ParsableCommand {
         case .bool(let bool): return String(bool)
         case .float32(let float): return String(float)
         case .float64(let double): return String(double)
+        case .uint64(let value): return String(value)
         case .array(let elementType, let values):
             if values.count > 8 { return "[\(GGUFValue.typeName(elementType)) × \(values.count)]" }
             return "[" + values.map(summary).joined(separator: ", ") + "]"

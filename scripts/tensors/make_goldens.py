@@ -6,8 +6,8 @@ GGUFReader), numpy (np.save, np.savez, np.savez_compressed) and safetensors.
     pip install numpy gguf safetensors torch   # torch only for the BF16/BOOL safetensors file
     python3 scripts/tensors/make_goldens.py               # writes the fixtures
     python3 scripts/tensors/make_goldens.py --smollm2      # also dumps SmolLM2 reference values
-    python3 scripts/tensors/make_goldens.py --check-writer # runs the Swift npy writer test and
-                                                           # loads what it wrote with numpy
+    python3 scripts/tensors/make_goldens.py --check-writer # only: runs the Swift npy writer test
+                                                           # and loads what it wrote with numpy
 
 Every fixture is small (a few KB); the whole folder stays well under 1 MB.
 """
@@ -223,14 +223,15 @@ def main():
     args = parser.parse_args()
     os.makedirs(FIXTURES, exist_ok=True)
     print("numpy", np.__version__)
+    if args.check_writer:
+        check_writer()
+        return
     make_gguf()
     make_safetensors()
     make_npy()
     make_npz()
     if args.smollm2:
         dump_smollm2()
-    if args.check_writer:
-        check_writer()
     total = sum(os.path.getsize(path(n)) for n in os.listdir(FIXTURES))
     print(f"fixtures: {len(os.listdir(FIXTURES))} files, {total} bytes")
 
