@@ -47,6 +47,7 @@ final class SmolLM2Tests: XCTestCase {
         XCTAssertEqual(try gguf.strings("tokenizer.ggml.tokens").count, 49152)
         XCTAssertEqual(try gguf.strings("tokenizer.ggml.merges").count, 48900)
         XCTAssertEqual(gguf.alignment, 32)
+        XCTAssertEqual(gguf.dataOffset, 1_785_664)  // GGUFReader.data_offset
         XCTAssertEqual(gguf.tensors.count, 272)
         XCTAssertEqual(try gguf.tensor("token_embd.weight").shape, [49152, 576])
     }
