@@ -1,2 +1,0 @@
-// The Tensors module: memory-mapped weight files (see DESIGN.md "Modules").
-enum TensorsPlaceholder {}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Tensors
+
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print a weight file's format, metadata and tensors (.gguf, .safetensors, .npy, .npz).",
+        discussion: "Long metadata arrays are summarised, e.g. tokenizer.ggml.tokens: [string × 49152]. Shapes are outermost first, as numpy prints them (GGUF lists them innermost first).")
+
+    @Argument(help: "The weight file to inspect.")
+    var path: String
+
+    func run() throws {
+        try reportingErrors {
+            let file = try MappedFile(path: path)
+            guard let format = WeightFormat.detect(file) else {
+                throw TensorFileError(.unsupported, file: path, "is not a GGUF, safetensors, npy or npz file.")
+            }
+            var metadata: [(String, String)] = []
+            let tensors: [Tensor]
+            switch format {
+            case .gguf:
+                let gguf = try GGUFFile(file: file)
+                say("\(path): GGUF v\(gguf.version), \(gguf.metadata.count) metadata keys, tensor data at byte \(gguf.dataOffset) (alignment \(gguf.alignment))")
+                metadata = gguf.metadata.map { ($0.key, Self.summary($0.value)) }
+                tensors = gguf.tensors
+            case .safetensors:
+                let safetensors = try SafetensorsFile(file: file)
+                say("\(path): safetensors")
+                metadata = safetensors.metadata.sorted { $0.key < $1.key }.map { ($0.key, Self.quoted($0.value)) }
+                tensors = safetensors.tensors
+            case .npy:
+                let npy = try NpyFile(file: file, name: URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent)
+                say("\(path): npy v\(npy.version), descr '\(npy.descr)'")
+                tensors = [npy.tensor]
+            case .npz:
+                let npz = try NpzFile(file: file)
+                let methods = Set(npz.methods).sorted().map { $0 == 0 ? "stored" : "deflated" }
+                say("\(path): npz, \(npz.arrays.count) arrays (\(methods.joined(separator: ", ")))")
+                tensors = npz.tensors
+            }
+            if !metadata.isEmpty {
+                say("metadata:")
+                for (key, value) in metadata { say("  \(key): \(value)") }
+            }
+            say("tensors:")
+            let nameWidth = min(48, tensors.map(\.name.count).max() ?? 0)
+            let dtypeWidth = tensors.map(\.dtype.rawValue.count).max() ?? 0
+            for tensor in tensors {
+                let name = tensor.name.padding(toLength: max(nameWidth, tensor.name.count), withPad: " ", startingAt: 0)
+                let dtype = tensor.dtype.rawValue.padding(toLength: dtypeWidth, withPad: " ", startingAt: 0)
+                say("  \(name)  \(dtype)  \(tensor.shape)  \(tensor.byteCount) bytes")
+            }
+            let parameters = tensors.reduce(0) { $0 + $1.count }
+            let bytes = tensors.reduce(0) { $0 + $1.byteCount }
+            let megabytes = String(format: bytes < 100_000 ? "%.3f" : "%.1f", Double(bytes) / 1e6)
+            say("\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), \(parameters) parameters, \(megabytes) MB")
+        }
+    }
+
+    /// One line for a metadata value: arrays longer than 8 become `[type × count]`.
+    static func summary(_ value: GGUFValue) -> String {
+        switch value {
+        case .string(let string): return quoted(string)
+        case .bool(let bool): return String(bool)
+        case .float32(let float): return String(float)
+        case .float64(let double): return String(double)
+        case .uint64(let value): return String(value)
+        case .array(let elementType, let values):
+            if values.count > 8 { return "[\(GGUFValue.typeName(elementType)) × \(values.count)]" }
+            return "[" + values.map(summary).joined(separator: ", ") + "]"
+        default: return value.int.map(String.init) ?? "\(value)"
+        }
+    }
+
+    /// A string in quotes, escaped, cut at 80 characters.
+    static func quoted(_ string: String) -> String {
+        let escaped = string.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
+        if escaped.count <= 80 { return "\"\(escaped)\"" }
+        return "\"\(escaped.prefix(80))…\" (\(string.count) characters)"
+    }
+}
