@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 
 /// Tokenizers from GGUF metadata, from `vocab.json` + `merges.txt`, and from a path.
 extension BPETokenizer {
@@ -76,7 +77,7 @@ extension BPETokenizer {
             throw TokenizerError.noTokenizer(path: path, reason: "the folder holds neither tokenizer.json nor vocab.json + merges.txt")
         }
         if path.lowercased().hasSuffix(".gguf") || FileHandle(forReadingAtPath: path)?.readData(ofLength: 4) == Data("GGUF".utf8) {
-            throw TokenizerError.noTokenizer(path: path, reason: "reading the tokenizer from a GGUF file is not supported yet (it comes with the GGUF reader); pass a tokenizer.json or a folder holding tokenizer.json or vocab.json + merges.txt")
+            return try BPETokenizer(gguf: GGUFFile(path: path))
         }
         return try BPETokenizer(tokenizerJSON: path)
     }
