@@ -4,11 +4,47 @@ import FeatureIndex
 import Foundation
 import HTTP
 import Kernels
+import Tensors
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of saescope's own parts (the whole server: scripts/bench-serve.sh).",
-        subcommands: [API.self, BLAS.self])
+        subcommands: [API.self, BLAS.self, Weights.self])
+
+    struct Weights: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time opening a GGUF model and dequantising every tensor to float32.")
+
+        @Option(help: "The .gguf file.")
+        var model: String
+
+        @Option(help: "Runs; the median is reported.")
+        var runs = 5
+
+        func run() throws {
+            try reportingErrors {
+                var seconds: [Double] = []
+                var parameters = 0, tensors = 0
+                for _ in 0..<max(1, runs) {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let gguf = try GGUFFile(path: model)
+                    let largest = gguf.tensors.map(\.count).max() ?? 0
+                    let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: largest)
+                    defer { buffer.deallocate() }
+                    parameters = 0
+                    for tensor in gguf.tensors {
+                        try tensor.dequantize(into: UnsafeMutableBufferPointer(rebasing: buffer[0..<tensor.count]))
+                        parameters += tensor.count
+                    }
+                    tensors = gguf.tensors.count
+                    seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+                seconds.sort()
+                say(String(format: "bench weights: %d tensors, %d parameters dequantised in %.3f s (median of %d)",
+                           tensors, parameters, seconds[seconds.count / 2], seconds.count))
+            }
+        }
+    }
 
     struct BLAS: ParsableCommand {
         static let configuration = CommandConfiguration(
