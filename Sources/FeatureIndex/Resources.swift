@@ -21,7 +21,9 @@ public enum Resources {
         if let home = ProcessInfo.processInfo.environment["SAESCOPE_HOME"], !home.isEmpty {
             list.append(URL(fileURLWithPath: home).appendingPathComponent(name))
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        // Not argv[0]: a binary found through PATH has no folder in it.
+        let executable = (Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments.first ?? ""))
+            .resolvingSymlinksInPath()
         let binDir = executable.deletingLastPathComponent()
         list.append(binDir.appendingPathComponent(name))
         list.append(binDir.appendingPathComponent("../share/saescope/\(name)"))
