@@ -161,10 +161,16 @@ public struct GPT2Model: LanguageModel {
     }
 
     public func forward(_ tokens: [Int], hooks: Set<HookPoint>, logits wantLogits: Bool) throws -> ForwardResult {
+        try forward(tokens, hooks: hooks, logits: wantLogits, visit: { _ in })
+    }
+
+    /// `forward`, telling `visit` each hook point the pass reaches (tests check where it stops).
+    func forward(_ tokens: [Int], hooks: Set<HookPoint>, logits wantLogits: Bool,
+                 visit: (HookPoint) -> Void) throws -> ForwardResult {
         try validate(tokens, hooks: hooks)
-        guard let deepest = hooks.max() ?? (wantLogits ? HookPoint(layer: layerCount - 1, site: .residPost) : nil) else {
-            return ForwardResult(activations: [:], logits: nil)
-        }
+        // Logits need every layer; otherwise the pass ends at the deepest hook asked for.
+        let last = HookPoint(layer: layerCount - 1, site: .residPost)
+        guard let deepest = wantLogits ? last : hooks.max() else { return ForwardResult(activations: [:], logits: nil) }
         let t = tokens.count, c = dModel
         let s = GPT2Buffers(tokens: t, configuration)
         var activations: [HookPoint: [Float]] = [:]
@@ -177,8 +183,9 @@ public struct GPT2Model: LanguageModel {
         for (layer, block) in blocks.enumerated() where layer <= deepest.layer {
             let more = block.forward(s, configuration, scale: configuration.attentionScale(layer: layer)) { site, values in
                 let point = HookPoint(layer: layer, site: site)
+                visit(point)
                 if hooks.contains(point) { activations[point] = Array(UnsafeBufferPointer(start: values, count: t * c)) }
-                return wantLogits || point < deepest
+                return point < deepest
             }
             if !more { break }
         }
