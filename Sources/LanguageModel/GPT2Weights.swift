@@ -62,21 +62,4 @@ struct GPT2Checkpoint {
         let tensor = try tensor(name, shape: shape)
         return try GPT2Parameter(shape: shape) { try tensor.dequantize(into: $0) }
     }
-
-    /// Columns `columns` of the (rows, N) matrix `name`, as a (rows, columns.count) matrix: how the
-    /// fused c_attn (C, 3C) splits into q, k and v, each (C, C) stored [in, out]. A 1-D tensor
-    /// (the bias) is one row.
-    func columns(_ columns: Range<Int>, of name: String, shape: [Int]) throws -> GPT2Parameter {
-        let tensor = try tensor(name, shape: shape)
-        let rows = shape.count == 2 ? shape[0] : 1, width = shape.last ?? 0
-        return try tensor.withFloats { all in
-            try GPT2Parameter(shape: shape.count == 2 ? [rows, columns.count] : [columns.count]) { part in
-                for row in 0..<rows {
-                    let source = all[(row * width + columns.lowerBound)..<(row * width + columns.upperBound)]
-                    _ = UnsafeMutableBufferPointer(rebasing: part[(row * columns.count)..<((row + 1) * columns.count)])
-                        .initialize(from: source)
-                }
-            }
-        }
-    }
 }
