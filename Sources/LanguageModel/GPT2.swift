@@ -9,7 +9,7 @@ import Tensors
 // P positions. Matrices are row-major; Conv1D weights are stored [in, out], so they go through
 // `matmul` as they are, with no transpose.
 
-/// One GPT-2 block's weights, with q/k/v split out of the fused c_attn when loading.
+/// One GPT-2 block's weights, as stored: c_attn stays fused (one GEMM), its output rows split into q, k, v.
 struct GPT2Block: Sendable {
     let ln1Weight, ln1Bias: GPT2Parameter            // (C)
     let qkv: GPT2Parameter                           // c_attn (C, 3C) [in, out]: q | k | v columns

@@ -1,10 +1,13 @@
 import Foundation
 import XCTest
 import LanguageModel
+import Tensors
 
 /// Not a unit test: a measurement, skipped unless SAESCOPE_GPT2_BENCH names a GPT-2 folder (made by
 /// scripts/gpt2/make_full_random.py). Prints saescope's tokens/s for one 128-token prompt through
-/// every block, and with logits; compare with scripts/gpt2/bench_transformers.py. Run in release,
+/// every block, and with logits; compare with scripts/gpt2/bench_transformers.py, whose
+/// reference-128.npz (when present in the folder) supplies the prompt and the values to check the
+/// full-size model against (printed, max |Δ| / RMS). Run in release,
 /// with the BLAS settings the binary would use:
 ///
 ///     OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=2 SAESCOPE_GPT2_BENCH=/tmp/gpt2-random \
@@ -19,8 +22,21 @@ final class GPT2Benchmark: XCTestCase {
         let model = try ModelRegistry.load(folder)
         print(String(format: "GPT-2 bench: loaded %@ in %.2f s", folder, Date().timeIntervalSince(start)))
         var generator = SystemRandomNumberGenerator()
-        let tokens = (0..<128).map { _ in Int.random(in: 0..<model.vocabularySize, using: &generator) }
+        var tokens = (0..<128).map { _ in Int.random(in: 0..<model.vocabularySize, using: &generator) }
         let last: Set<HookPoint> = [HookPoint(layer: model.layerCount - 1, site: .residPost)]
+        let referencePath = URL(fileURLWithPath: folder).appendingPathComponent("reference-128.npz").path
+        if FileManager.default.fileExists(atPath: referencePath) {
+            let reference = try NpzFile(path: referencePath)
+            tokens = try reference.tensor("tokens").integers().map { Int($0) }
+            let hooks: Set<HookPoint> = last.union([HookPoint(layer: 5, site: .residPost)])
+            let result = try model.forward(tokens, hooks: hooks, logits: true)
+            for hook in hooks.sorted() {
+                let error = relativeError(try XCTUnwrap(result.activations[hook]), try reference.tensor(hook.description).floats())
+                print(String(format: "GPT-2 bench: %@ vs transformers: max |Δ| / RMS = %.2e", hook.description, error))
+            }
+            let error = relativeError(try XCTUnwrap(result.logits), try reference.tensor("logits").floats())
+            print(String(format: "GPT-2 bench: logits vs transformers: max |Δ| / RMS = %.2e", error))
+        }
         for (label, hooks, logits) in [("blocks", last, false), ("with logits", [], true)] as [(String, Set<HookPoint>, Bool)] {
             _ = try model.forward(tokens, hooks: hooks, logits: logits)
             var best = Double.infinity
