@@ -48,13 +48,17 @@ func safetensorsBytes(_ tensors: [String: (shape: [Int], values: [Float])], half
     return withUnsafeBytes(of: UInt64(json.count).littleEndian, Array.init) + Array(json) + data
 }
 
-/// A fresh folder holding `config` as config.json and `tensors` as model.safetensors.
-func gpt2Folder(config: [String: Any], tensors: [String: (shape: [Int], values: [Float])], half: Bool = false) throws -> URL {
-    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("saescope-gpt2-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
-    try Data(try safetensorsBytes(tensors, half: half)).write(to: folder.appendingPathComponent("model.safetensors"))
-    return folder
+extension XCTestCase {
+    /// A fresh folder holding `config` as config.json and `tensors` as model.safetensors, removed
+    /// when the test ends.
+    func gpt2Folder(config: [String: Any], tensors: [String: (shape: [Int], values: [Float])], half: Bool = false) throws -> URL {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("saescope-gpt2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+        try Data(try safetensorsBytes(tensors, half: half)).write(to: folder.appendingPathComponent("model.safetensors"))
+        return folder
+    }
 }
 
 /// max |a − b| / RMS(reference): the golden tests' measure of error.
