@@ -119,7 +119,9 @@ public enum ModelRegistry {
     /// `general.architecture` → loader (one line per architecture file).
     static let gguf: [String: GGUFLoader] = [:]
     /// config.json `model_type` → loader (one line per architecture file).
-    static let huggingFace: [String: FolderLoader] = [:]
+    static let huggingFace: [String: FolderLoader] = [
+        "gpt2": { try GPT2Model(folder: $0) },
+    ]
 
     public static func load(_ path: String) throws -> any LanguageModel {
         var isFolder: ObjCBool = false
