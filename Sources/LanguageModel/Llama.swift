@@ -88,46 +88,59 @@ func add(_ delta: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, cou
 }
 
 /// Self-attention of one block, pre-norm: out = Wo · attention(rotary(Wq·n), rotary(Wk·n), Wv·n),
-/// n = RMSNorm(x).
+/// n = RMSNorm(x). Wq, Wk and Wv are stacked into one matrix so one product reads n once.
 struct LlamaAttention {
     let norm: UnsafePointer<Float>  // (C)
-    let wq: UnsafePointer<Float>    // (H·D, C)
-    let wk: UnsafePointer<Float>    // (G·D, C)
-    let wv: UnsafePointer<Float>    // (G·D, C)
+    let wqkv: UnsafePointer<Float>  // (H·D + 2·G·D, C): Wq (H·D, C), then Wk (G·D, C), then Wv (G·D, C)
     let wo: UnsafePointer<Float>    // (C, H·D)
 
-    /// x (T, C) → out (T, C); uses ws.xn, q, k, v, heads, scores.
+    /// x (T, C) → out (T, C); uses ws.xn, qkv, q, k, v, heads, scores.
     func callAsFunction(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, t: Int,
                         _ c: LlamaConfiguration, _ rotary: RotaryEmbedding, _ ws: LlamaWorkspace) {
-        rmsNorm(x, ws.xn, t: t, c: c.dModel, weight: norm, eps: c.rmsEpsilon)       // xn (T, C)
-        linear(ws.xn, wq, ws.q, m: t, n: c.dModel, k: c.dModel)                     // q (T, H, D)
-        linear(ws.xn, wk, ws.k, m: t, n: c.kvDim, k: c.dModel)                      // k (T, G, D)
-        linear(ws.xn, wv, ws.v, m: t, n: c.kvDim, k: c.dModel)                      // v (T, G, D)
-        rotary.apply(ws.q, t: t, heads: c.headCount)                                // q (T, H, D) rotated
-        rotary.apply(ws.k, t: t, heads: c.kvHeadCount)                              // k (T, G, D) rotated
+        let (d, kv) = (c.dModel, c.kvDim)
+        rmsNorm(x, ws.xn, t: t, c: d, weight: norm, eps: c.rmsEpsilon)              // xn (T, C)
+        linear(ws.xn, wqkv, ws.qkv, m: t, n: d + 2 * kv, k: d)                      // qkv (T, H·D + 2·G·D)
+        split(ws.qkv, rows: t, into: [(ws.q, d), (ws.k, kv), (ws.v, kv)])           // q (T, H, D), k, v (T, G, D)
+        rotary.apply(ws.q, t: t, heads: c.headCount)                                // q rotated
+        rotary.apply(ws.k, t: t, heads: c.kvHeadCount)                              // k rotated
         causalAttention(q: ws.q, k: ws.k, v: ws.v, out: ws.heads, scratch: ws.scores, t: t,
                         heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                         scale: c.attentionScale)                                    // heads (T, H, D)
-        linear(ws.heads, wo, out, m: t, n: c.dModel, k: c.dModel)                   // out (T, C)
+        linear(ws.heads, wo, out, m: t, n: d, k: d)                                 // out (T, C)
     }
 }
 
 /// The feed-forward part of one block, pre-norm: out = Wdown · (silu(Wgate·n) ⊙ Wup·n), n = RMSNorm(x).
+/// Wgate and Wup are stacked into one matrix so one product reads n once.
 struct LlamaMLP {
-    let norm: UnsafePointer<Float>  // (C)
-    let gate: UnsafePointer<Float>  // (F, C)
-    let up: UnsafePointer<Float>    // (F, C)
-    let down: UnsafePointer<Float>  // (C, F)
+    let norm: UnsafePointer<Float>    // (C)
+    let gateUp: UnsafePointer<Float>  // (2F, C): Wgate (F, C), then Wup (F, C)
+    let down: UnsafePointer<Float>    // (C, F)
 
-    /// x (T, C) → out (T, C); uses ws.xn, gate, up.
+    /// x (T, C) → out (T, C); uses ws.xn, gateUp, hidden.
     func callAsFunction(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, t: Int,
                         _ c: LlamaConfiguration, _ ws: LlamaWorkspace) {
-        let f = c.feedForwardLength
-        rmsNorm(x, ws.xn, t: t, c: c.dModel, weight: norm, eps: c.rmsEpsilon)       // xn (T, C)
-        linear(ws.xn, gate, ws.gate, m: t, n: f, k: c.dModel)                       // gate (T, F)
-        linear(ws.xn, up, ws.up, m: t, n: f, k: c.dModel)                           // up (T, F)
-        swiGLU(gate: ws.gate, up: ws.up, count: t * f)                              // gate (T, F) = silu(gate) · up
-        linear(ws.gate, down, out, m: t, n: c.dModel, k: f)                         // out (T, C)
+        let (d, f) = (c.dModel, c.feedForwardLength)
+        rmsNorm(x, ws.xn, t: t, c: d, weight: norm, eps: c.rmsEpsilon)              // xn (T, C)
+        linear(ws.xn, gateUp, ws.gateUp, m: t, n: 2 * f, k: d)                      // gateUp (T, 2F)
+        for row in 0..<t {                                                          // hidden (T, F) = silu(gate) · up
+            let gate = ws.gateUp + row * 2 * f
+            swiGLU(gate: gate, up: gate + f, count: f)
+            (ws.hidden + row * f).update(from: gate, count: f)
+        }
+        linear(ws.hidden, down, out, m: t, n: d, k: f)                              // out (T, C)
+    }
+}
+
+/// Copies the column blocks of a (rows, Σ widths) matrix into separate (rows, width) matrices.
+func split(_ packed: UnsafePointer<Float>, rows: Int, into parts: [(UnsafeMutablePointer<Float>, Int)]) {
+    let total = parts.reduce(0) { $0 + $1.1 }
+    for row in 0..<rows {
+        var column = 0
+        for (part, width) in parts {
+            (part + row * width).update(from: packed + row * total + column, count: width)
+            column += width
+        }
     }
 }
 
@@ -140,21 +153,20 @@ struct LlamaBlock {
 /// Buffers for one forward pass over T tokens, allocated once (one allocation) before the
 /// layer loop and reused by every layer.
 final class LlamaWorkspace {
-    let x, xn, delta, q, k, v, heads, gate, up, scores: UnsafeMutablePointer<Float>
+    let x, xn, delta, qkv, q, k, v, heads, gateUp, hidden, scores: UnsafeMutablePointer<Float>
     private let storage: UnsafeMutablePointer<Float>
 
     init(_ c: LlamaConfiguration, tokens t: Int) {
-        let sizes = [t * c.dModel, t * c.dModel, t * c.dModel, t * c.dModel, t * c.kvDim, t * c.kvDim, t * c.dModel,
-                     t * c.feedForwardLength, t * c.feedForwardLength, t * t]
+        let (d, kv, f) = (c.dModel, c.kvDim, c.feedForwardLength)
+        let sizes = [t * d, t * d, t * d, t * (d + 2 * kv), t * d, t * kv, t * kv, t * d, t * 2 * f, t * f, t * t]
         storage = .allocate(capacity: sizes.reduce(0, +))
-        var offsets: [Int] = [], next = 0
+        var parts: [UnsafeMutablePointer<Float>] = [], next = storage
         for size in sizes {
-            offsets.append(next)
+            parts.append(next)
             next += size
         }
-        (x, xn, delta, q, k, v) = (storage + offsets[0], storage + offsets[1], storage + offsets[2], storage + offsets[3],
-                                   storage + offsets[4], storage + offsets[5])
-        (heads, gate, up, scores) = (storage + offsets[6], storage + offsets[7], storage + offsets[8], storage + offsets[9])
+        (x, xn, delta, qkv, q, k) = (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
+        (v, heads, gateUp, hidden, scores) = (parts[6], parts[7], parts[8], parts[9], parts[10])
     }
 
     deinit { storage.deallocate() }

@@ -15,7 +15,8 @@ final class LlamaWeights: @unchecked Sendable {  // written in init only, read-o
     let dModel: Int
     private let storage: UnsafeMutablePointer<Float>
 
-    /// GGUF names and the shapes a configuration expects of them, outermost first.
+    /// GGUF names and the shapes a configuration expects of them, outermost first, in the order
+    /// they lie in memory (the forward pass relies on q, k, v and on gate, up being adjacent).
     static func expectedTensors(_ c: LlamaConfiguration, tied: Bool) -> [(name: String, shape: [Int])] {
         let (d, f, kv, v) = (c.dModel, c.feedForwardLength, c.kvDim, c.vocabularySize)
         var list: [(String, [Int])] = [("token_embd.weight", [v, d]), ("output_norm.weight", [d])]
@@ -67,13 +68,14 @@ final class LlamaWeights: @unchecked Sendable {  // written in init only, read-o
         embedding = slot("token_embd.weight")
         finalNorm = slot("output_norm.weight")
         unembedding = tied ? embedding : slot("output.weight")
+        // The arena holds tensors in `expectedTensors` order, so attn_q, attn_k, attn_v are one
+        // stacked (H·D + 2·G·D, C) matrix and ffn_gate, ffn_up one (2F, C) matrix.
         blocks = (0..<c.layerCount).map { l in
             LlamaBlock(
-                attention: LlamaAttention(norm: slot("blk.\(l).attn_norm.weight"), wq: slot("blk.\(l).attn_q.weight"),
-                                          wk: slot("blk.\(l).attn_k.weight"), wv: slot("blk.\(l).attn_v.weight"),
+                attention: LlamaAttention(norm: slot("blk.\(l).attn_norm.weight"), wqkv: slot("blk.\(l).attn_q.weight"),
                                           wo: slot("blk.\(l).attn_output.weight")),
-                mlp: LlamaMLP(norm: slot("blk.\(l).ffn_norm.weight"), gate: slot("blk.\(l).ffn_gate.weight"),
-                              up: slot("blk.\(l).ffn_up.weight"), down: slot("blk.\(l).ffn_down.weight")))
+                mlp: LlamaMLP(norm: slot("blk.\(l).ffn_norm.weight"), gateUp: slot("blk.\(l).ffn_gate.weight"),
+                              down: slot("blk.\(l).ffn_down.weight")))
         }
     }
 
