@@ -100,7 +100,7 @@ struct LlamaAttention {
         let (d, kv) = (c.dModel, c.kvDim)
         rmsNorm(x, ws.xn, t: t, c: d, weight: norm, eps: c.rmsEpsilon)              // xn (T, C)
         linear(ws.xn, wqkv, ws.qkv, m: t, n: d + 2 * kv, k: d)                      // qkv (T, H·D + 2·G·D)
-        split(ws.qkv, rows: t, into: [(ws.q, d), (ws.k, kv), (ws.v, kv)])           // q (T, H, D), k, v (T, G, D)
+        split(ws.qkv, rows: t, q: ws.q, d, k: ws.k, v: ws.v, kv)                     // q (T, H, D), k, v (T, G, D)
         rotary.apply(ws.q, t: t, heads: c.headCount)                                // q rotated
         rotary.apply(ws.k, t: t, heads: c.kvHeadCount)                              // k rotated
         causalAttention(q: ws.q, k: ws.k, v: ws.v, out: ws.heads, scratch: ws.scores, t: t,
@@ -132,15 +132,15 @@ struct LlamaMLP {
     }
 }
 
-/// Copies the column blocks of a (rows, Σ widths) matrix into separate (rows, width) matrices.
-func split(_ packed: UnsafePointer<Float>, rows: Int, into parts: [(UnsafeMutablePointer<Float>, Int)]) {
-    let total = parts.reduce(0) { $0 + $1.1 }
+/// Splits qkv (T, A + B + B) into q (T, A), k (T, B) and v (T, B).
+func split(_ qkv: UnsafePointer<Float>, rows: Int, q: UnsafeMutablePointer<Float>, _ a: Int,
+           k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, _ b: Int) {
+    let width = a + 2 * b
     for row in 0..<rows {
-        var column = 0
-        for (part, width) in parts {
-            (part + row * width).update(from: packed + row * total + column, count: width)
-            column += width
-        }
+        let packed = qkv + row * width
+        (q + row * a).update(from: packed, count: a)
+        (k + row * b).update(from: packed + a, count: b)
+        (v + row * b).update(from: packed + a + b, count: b)
     }
 }
 
