@@ -117,7 +117,9 @@ public enum ModelRegistry {
     public typealias FolderLoader = @Sendable (URL) throws -> any LanguageModel
 
     /// `general.architecture` → loader (one line per architecture file).
-    static let gguf: [String: GGUFLoader] = [:]
+    static let gguf: [String: GGUFLoader] = [
+        "llama": { try LlamaModel(gguf: $0) },
+    ]
     /// config.json `model_type` → loader (one line per architecture file).
     static let huggingFace: [String: FolderLoader] = [
         "gpt2": { try GPT2Model(folder: $0) },
