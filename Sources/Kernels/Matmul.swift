@@ -41,6 +41,12 @@ public func addBias(_ c: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Floa
     }
 }
 
+/// y (N) += x (N): a residual connection.
+@inlinable
+public func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
+    for i in 0..<n { y[i] += x[i] }
+}
+
 /// The naive product, kept beside the BLAS one to test it: c (M, N) = a (M, K) · wᵀ, w (N, K).
 public func referenceLinear(_ a: [Float], _ w: [Float], m: Int, n: Int, k: Int) -> [Float] {
     var c = [Float](repeating: 0, count: m * n)

@@ -108,11 +108,6 @@ private func split(_ qkv: UnsafePointer<Float>, into q: UnsafeMutablePointer<Flo
     }
 }
 
-/// y (n) += x (n).
-@inline(__always)
-private func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
-    for j in 0..<n { y[j] += x[j] }
-}
 
 /// GPT-2 loaded from a Hugging Face folder (`config.json` + `model.safetensors`; F32, F16 or
 /// BF16 weights, converted to Float once).

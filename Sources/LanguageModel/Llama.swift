@@ -81,11 +81,6 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     }
 }
 
-/// x (N) += delta (N).
-@inline(__always)
-func add(_ delta: UnsafePointer<Float>, into x: UnsafeMutablePointer<Float>, count n: Int) {
-    for i in 0..<n { x[i] += delta[i] }
-}
 
 /// Self-attention of one block, pre-norm: out = Wo · attention(rotary(Wq·n), rotary(Wk·n), Wv·n),
 /// n = RMSNorm(x). Wq, Wk and Wv are stacked into one matrix so one product reads n once.

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""transformers' speed on a GPT-2 folder, to compare with saescope's (GPT2Benchmark in
-Tests/LanguageModelTests): one 128-token prompt through every block, float32, on THREADS CPU
-threads (default 2), best of REPEATS passes after a warm-up. Prints tokens/s for the blocks
-alone (what an SAE hook needs) and for the full model with logits, and writes the prompt with
-its last-block residual and logits to FOLDER/reference-128.npz, which GPT2Benchmark compares with.
+"""transformers' speed on a GPT-2 folder, to compare with saescope's
+(`saescope bench model --model FOLDER --hook blocks.11.hook_resid_post`, run right after):
+one 128-token prompt through every block, float32, on THREADS CPU threads (default 2), best of
+REPEATS passes after a warm-up. Prints tokens/s for the blocks alone (what an SAE hook needs) and
+for the full model with logits, and writes the prompt with its last-block residual and logits
+to FOLDER/reference-128.npz (for checking a full-size model's numbers by hand).
 
     python3 scripts/gpt2/bench_transformers.py /tmp/gpt2-random [THREADS] [REPEATS]
 """
