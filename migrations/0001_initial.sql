@@ -74,32 +74,24 @@ CREATE TRIGGER explanations_update AFTER UPDATE ON explanations BEGIN
     INSERT INTO explanations_fts(rowid, text) VALUES (new.id, new.text);
 END;
 
--- Groups of example snippets per latent: grp 0 holds the top examples; grp 1, 2, … the
--- activation intervals, highest range first, with the fraction of positive activations
--- the interval contains.
+-- A latent's example snippets, one row per group: group 0 holds the top examples; groups 1, 2, …
+-- the activation intervals, highest range first, with the fraction (0…1) of the latent's
+-- positive activations the interval contains. The rowid is latent_id × 64 + grp, so a latent's
+-- groups are adjacent rows found with one B-tree descent (a page shows them all at once).
+-- examples: the group's `count` snippets back to back, each:
+--   u32 document, u32 position (of its first token in the document), u32 n,
+--   n × u32 token ids, n × f32 this latent's activation at each token.
 CREATE TABLE example_groups (
+    id        INTEGER PRIMARY KEY,
     latent_id INTEGER NOT NULL,
-    grp       INTEGER NOT NULL,
+    grp       INTEGER NOT NULL CHECK (grp >= 0 AND grp < 64),
     min       REAL NOT NULL,
     max       REAL NOT NULL,
     contains  REAL NOT NULL,
-    PRIMARY KEY (latent_id, grp)
-) WITHOUT ROWID;
-
--- One snippet: tokens: u32 token ids; activations: f32, this latent's activation at each
--- token; document and position: where in the corpus the snippet starts.
-CREATE TABLE examples (
-    latent_id      INTEGER NOT NULL,
-    grp            INTEGER NOT NULL,
-    rank           INTEGER NOT NULL,
-    document       INTEGER NOT NULL,
-    position       INTEGER NOT NULL,
-    max_index      INTEGER NOT NULL,
-    max_activation REAL NOT NULL,
-    tokens         BLOB NOT NULL,
-    activations    BLOB NOT NULL,
-    PRIMARY KEY (latent_id, grp, rank)
-) WITHOUT ROWID;
+    count     INTEGER NOT NULL,
+    examples  BLOB NOT NULL,
+    CHECK (id = latent_id * 64 + grp)
+);
 
 -- For each vocabulary token, the latents that fire on it, strongest (by mean) first.
 CREATE TABLE token_latents (

@@ -103,20 +103,19 @@ public final class IndexReader: Sendable {
             let neighbors = row.withBlob(11, Blob.unpackPairs).map { Neighbor(id: $0.0, cosine: $0.1) }
 
             var groups: [IntervalGroup] = []
-            let groupRows = try db.statement("SELECT grp, min, max, contains FROM example_groups WHERE latent_id = ? ORDER BY grp").bind(.int(id))
             var groupIndex: [Int: Int] = [:]
+            let first = id * IndexWriter.groupsPerLatent
+            let groupRows = try db.statement("""
+                SELECT grp, min, max, contains, count, examples FROM example_groups WHERE id BETWEEN ? AND ? ORDER BY id
+                """).bind(.int(first), .int(first + IndexWriter.groupsPerLatent - 1))
             while try groupRows.step() {
+                let count = groupRows.int(4)
+                guard let examples = groupRows.withBlob(5, { Blob.unpackExamples($0, count: count) }) else {
+                    throw IndexReadError.unreadable(path, "latent \(id), example group \(groupRows.int(0)) holds malformed examples")
+                }
                 groupIndex[groupRows.int(0)] = groups.count
-                groups.append(IntervalGroup(min: groupRows.double(1), max: groupRows.double(2), contains: groupRows.double(3), examples: []))
-            }
-            let exampleRows = try db.statement("""
-                SELECT grp, document, position, tokens, activations FROM examples WHERE latent_id = ? ORDER BY grp, rank
-                """).bind(.int(id))
-            while try exampleRows.step() {
-                guard let g = groupIndex[exampleRows.int(0)] else { continue }
-                groups[g].examples.append(Example(tokenIDs: exampleRows.withBlob(3, Blob.unpackUInt32),
-                                                  activations: exampleRows.withBlob(4, Blob.unpackFloat),
-                                                  document: exampleRows.int(1), position: exampleRows.int(2)))
+                groups.append(IntervalGroup(min: groupRows.double(1), max: groupRows.double(2), contains: groupRows.double(3),
+                                            examples: examples))
             }
             let hasTop = groupIndex[0] != nil
             let record = LatentRecord(id: id, stats: stats, histogram: histogram, topLogits: top, bottomLogits: bottom,

@@ -76,6 +76,10 @@ public final class IndexWriter {
         guard latent.histogram.min <= latent.histogram.max else {
             throw IndexWriteError.badLatent(latent.id, "histogram min \(latent.histogram.min) > max \(latent.histogram.max)")
         }
+        guard latent.intervals.count < IndexWriter.groupsPerLatent else {
+            throw IndexWriteError.badLatent(latent.id, "\(latent.intervals.count) interval groups; at most \(IndexWriter.groupsPerLatent - 1) fit")
+        }
+        guard latent.id >= 0 else { throw IndexWriteError.badLatent(latent.id, "ids start at 0") }
         for example in latent.topExamples + latent.intervals.flatMap(\.examples)
         where example.tokenIDs.count != example.activations.count {
             throw IndexWriteError.badLatent(latent.id, "an example has \(example.tokenIDs.count) tokens but \(example.activations.count) activations")
@@ -102,18 +106,15 @@ public final class IndexWriter {
     }
 
     private func writeGroup(latent: Int, group: Int, min: Double, max: Double, contains: Double, examples: [Example]) throws {
-        try db.statement("INSERT INTO example_groups (latent_id, grp, min, max, contains) VALUES (?, ?, ?, ?, ?)")
-            .bind(.int(latent), .int(group), .double(min), .double(max), .double(contains)).run()
-        let insert = try db.statement("""
-            INSERT INTO examples (latent_id, grp, rank, document, position, max_index, max_activation, tokens, activations)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for (rank, e) in examples.enumerated() {
-            try insert.bind(.int(latent), .int(group), .int(rank), .int(e.document), .int(e.position),
-                            .int(e.maxIndex), .double(Double(e.maxActivation)),
-                            .blob(Blob.pack(e.tokenIDs)), .blob(Blob.pack(e.activations))).run()
-        }
+        try db.statement("""
+            INSERT INTO example_groups (id, latent_id, grp, min, max, contains, count, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).bind(.int(latent * IndexWriter.groupsPerLatent + group), .int(latent), .int(group), .double(min), .double(max),
+                      .double(contains), .int(examples.count), .blob(Blob.pack(examples: examples))).run()
     }
+
+    /// Groups one latent may have (its top examples and up to 63 intervals): the rowid of a
+    /// group is latent × 64 + group.
+    public static let groupsPerLatent = 64
 
     /// Adds or replaces the explanation of `latent` from `source`.
     public func setExplanation(latent: Int, _ explanation: Explanation) throws {

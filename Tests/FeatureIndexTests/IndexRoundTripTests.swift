@@ -92,6 +92,27 @@ final class IndexRoundTripTests: XCTestCase {
         XCTAssertThrowsError(try writer.writeLatent(bad)) { XCTAssertTrue("\($0)".contains("latent 0")) }
     }
 
+    func testAMalformedExampleBlobIsAClearErrorNotACrash() throws {
+        _ = try writeSmallIndex()
+        let db = try Database(path: path, readOnly: false)
+        try db.execute("UPDATE example_groups SET examples = x'0102030405' WHERE id = 0")
+        try db.execute("UPDATE example_groups SET count = 7 WHERE id = 64")
+        let reader = try IndexReader(path: path)
+        for id in [0, 1] {
+            XCTAssertThrowsError(try reader.feature(id: id)) { error in
+                XCTAssertTrue("\(error)".contains("latent \(id)"), "\(error)")
+            }
+        }
+        XCTAssertNotNil(try reader.feature(id: 2))
+    }
+
+    func testTooManyIntervalGroupsAreRefused() throws {
+        let writer = try IndexWriter(path: path)
+        var wide = latent(0, density: 0.1, max: 1)
+        wide.intervals = Array(repeating: IntervalGroup(min: 0, max: 1, contains: 0, examples: []), count: 64)
+        XCTAssertThrowsError(try writer.writeLatent(wide)) { XCTAssertTrue("\($0)".contains("at most 63")) }
+    }
+
     func testPagesSortAndFilter() throws {
         _ = try writeSmallIndex()
         let reader = try IndexReader(path: path)
