@@ -88,7 +88,9 @@ public final class IndexReader: Sendable {
 
     /// Everything about one latent, or nil if the index has no latent `id`.
     public func feature(id: Int) throws -> Feature? {
-        try pool.with { db in
+        // Group rowids are id × 64 + group: larger ids can't be in an index (the writer refuses them).
+        guard id >= 0, id < IndexWriter.maxLatentID else { return nil }
+        return try pool.with { db in
             let row = try db.statement("""
                 SELECT density, max_activation, mean, mean_square, skew, kurtosis, hist_min, hist_max,
                        hist_counts, top_logits, bottom_logits, neighbors
@@ -103,7 +105,7 @@ public final class IndexReader: Sendable {
             let neighbors = row.withBlob(11, Blob.unpackPairs).map { Neighbor(id: $0.0, cosine: $0.1) }
 
             var groups: [IntervalGroup] = []
-            var groupIndex: [Int: Int] = [:]
+            var hasTop = false
             let first = id * IndexWriter.groupsPerLatent
             let groupRows = try db.statement("""
                 SELECT grp, min, max, contains, count, examples FROM example_groups WHERE id BETWEEN ? AND ? ORDER BY id
@@ -113,11 +115,10 @@ public final class IndexReader: Sendable {
                 guard let examples = groupRows.withBlob(5, { Blob.unpackExamples($0, count: count) }) else {
                     throw IndexReadError.unreadable(path, "latent \(id), example group \(groupRows.int(0)) holds malformed examples")
                 }
-                groupIndex[groupRows.int(0)] = groups.count
+                if groupRows.int(0) == 0 { hasTop = true }
                 groups.append(IntervalGroup(min: groupRows.double(1), max: groupRows.double(2), contains: groupRows.double(3),
                                             examples: examples))
             }
-            let hasTop = groupIndex[0] != nil
             let record = LatentRecord(id: id, stats: stats, histogram: histogram, topLogits: top, bottomLogits: bottom,
                                       neighbors: neighbors, topExamples: hasTop ? groups[0].examples : [],
                                       intervals: Array(groups.dropFirst(hasTop ? 1 : 0)))

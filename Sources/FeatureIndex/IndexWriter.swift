@@ -79,7 +79,9 @@ public final class IndexWriter {
         guard latent.intervals.count < IndexWriter.groupsPerLatent else {
             throw IndexWriteError.badLatent(latent.id, "\(latent.intervals.count) interval groups; at most \(IndexWriter.groupsPerLatent - 1) fit")
         }
-        guard latent.id >= 0 else { throw IndexWriteError.badLatent(latent.id, "ids start at 0") }
+        guard latent.id >= 0, latent.id < IndexWriter.maxLatentID else {
+            throw IndexWriteError.badLatent(latent.id, "ids go from 0 to \(IndexWriter.maxLatentID - 1)")
+        }
         for example in latent.topExamples + latent.intervals.flatMap(\.examples)
         where example.tokenIDs.count != example.activations.count {
             throw IndexWriteError.badLatent(latent.id, "an example has \(example.tokenIDs.count) tokens but \(example.activations.count) activations")
@@ -115,6 +117,8 @@ public final class IndexWriter {
     /// Groups one latent may have (its top examples and up to 63 intervals): the rowid of a
     /// group is latent × 64 + group.
     public static let groupsPerLatent = 64
+    /// One past the largest latent id an index can hold (2^56, far beyond any SAE).
+    public static let maxLatentID = 1 << 56
 
     /// Adds or replaces the explanation of `latent` from `source`.
     public func setExplanation(latent: Int, _ explanation: Explanation) throws {

@@ -156,6 +156,8 @@ final class APITests: XCTestCase {
 
     func testUnknownLatentIs404() throws {
         XCTAssertTrue(try errorMessage("/api/features/\(APITests.latents)", status: 404).contains("no latent"))
+        XCTAssertEqual(try get("/api/features/\(Int.max)").status, 404, "a huge id is just unknown")
+        XCTAssertEqual(try get("/api/features/99999999999999999999999").status, 400, "beyond Int is a bad parameter")
         XCTAssertEqual(try json("/api/features/\(APITests.latents - 1)")["next"] as? NSNull, NSNull())
         XCTAssertEqual(try json("/api/features/0")["prev"] as? NSNull, NSNull())
     }
