@@ -1,11 +1,13 @@
 import Foundation
 
-/// GELU with the tanh approximation (GPT-2's "gelu_new"), in place over n values.
+/// GELU with the tanh approximation (GPT-2's "gelu_new"), in place over n values:
+/// 0.5·x·(1 + tanh(u)) with u = √(2/π)·(x + 0.044715·x³), computed as x / (1 + e^(−2u)), the same
+/// value with one exp instead of a tanh (tanhf was a fifth of GPT-2's time).
 public func geluTanh(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     let k: Float = 0.797_884_56  // sqrt(2 / π)
     for i in 0..<n {
         let v = x[i]
-        x[i] = 0.5 * v * (1 + tanhf(k * (v + 0.044715 * v * v * v)))
+        x[i] = v / (1 + expf(-2 * k * (v + 0.044715 * v * v * v)))
     }
 }
 

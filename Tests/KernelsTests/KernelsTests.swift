@@ -72,6 +72,15 @@ final class KernelsTests: XCTestCase {
         var g: [Float] = [0, 1, -1, 3]
         geluTanh(&g, count: 4)
         assertClose(g, [0, 0.841_192, -0.158_808, 2.996_363], tolerance: 1e-5)
+        // Against the tanh form over a wide range, including where exp overflows.
+        let inputs = stride(from: -60.0, through: 60.0, by: 0.013).map { Float($0) }
+        var fast = inputs
+        geluTanh(&fast, count: fast.count)
+        for (x, y) in zip(inputs, fast) {
+            let u = 0.797_884_560_802_865 * (Double(x) + 0.044715 * Double(x) * Double(x) * Double(x))
+            let expected = 0.5 * Double(x) * (1 + tanh(u))
+            XCTAssertEqual(Double(y), expected, accuracy: 1e-6 * max(1, abs(expected)), "gelu(\(x))")
+        }
         var s: [Float] = [0, 1, -2]
         silu(&s, count: 3)
         assertClose(s, [0, 0.731_059, -0.238_406], tolerance: 1e-5)
