@@ -121,11 +121,7 @@ public final class IndexWriter {
     public static let maxLatentID = 1 << 56
 
     /// Adds or replaces the explanation of `latent` from `source`.
-    public func setExplanation(latent: Int, _ explanation: Explanation) throws {
-        try IndexWriter.setExplanation(in: db, latent: latent, explanation)
-    }
-
-    static func setExplanation(in db: Database, latent: Int, _ e: Explanation) throws {
+    public func setExplanation(latent: Int, _ e: Explanation) throws {
         try db.statement("""
             INSERT INTO explanations (latent_id, source, text, automatic) VALUES (?, ?, ?, ?)
             ON CONFLICT (latent_id, source) DO UPDATE SET text = excluded.text, automatic = excluded.automatic

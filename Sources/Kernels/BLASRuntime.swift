@@ -35,7 +35,8 @@ public enum BLASRuntime {
         #if os(Linux)
         let environment = ProcessInfo.processInfo.environment
         guard environment["OPENBLAS_CORETYPE"] == nil, environment["SAESCOPE_NO_REEXEC"] == nil else { return }
-        guard cpuHasAVX512(), !avx512Cores.contains(coreName) else { return }
+        // The kernel name first: it is cheap, and on most machines it ends the check.
+        guard !avx512Cores.contains(coreName), cpuHasAVX512() else { return }
         setenv("OPENBLAS_CORETYPE", "SkylakeX", 1)
         let arguments = CommandLine.arguments
         let cArguments = arguments.map { strdup($0) } + [nil]
