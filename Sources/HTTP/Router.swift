@@ -81,9 +81,12 @@ public struct Router: Responder {
     /// route matches go to the fallback, which is asked in turn.
     public func respondsWithoutBlocking(to request: Request) -> Bool {
         let pathSegments = Router.split(Request.rawPath(of: request.target))
-        let matching = routes.filter { Router.match($0.segments, pathSegments) != nil }
-        if !matching.isEmpty { return matching.allSatisfy(\.quick) }
-        return fallbackResponder?.respondsWithoutBlocking(to: request) ?? true
+        var matched = false
+        for route in routes where Router.match(route.segments, pathSegments) != nil {
+            if !route.quick { return false }
+            matched = true
+        }
+        return matched || (fallbackResponder?.respondsWithoutBlocking(to: request) ?? true)
     }
 
     /// "/a/b/" → ["a", "b", ""]: a trailing slash is an empty last segment, so "/a" ≠ "/a/".
