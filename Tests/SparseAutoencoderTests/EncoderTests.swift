@@ -4,26 +4,6 @@ import XCTest
 /// The encoder against a naive reference written beside it: dense pre-activations in Double,
 /// a full sort, then the activation function.
 final class EncoderTests: XCTestCase {
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> Float {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_001 - 1_000_000) / 1_000_000
-        }
-        mutating func array(_ n: Int, scale: Float = 1) -> [Float] { (0..<n).map { _ in next() * scale } }
-    }
-
-    func makeSAE(d: Int, n: Int, activation: SparseAutoencoder.Activation,
-                 normalization: SparseAutoencoder.InputNormalization = .none, subtract: Bool = false,
-                 seed: UInt64 = 1) throws -> SparseAutoencoder {
-        var g = Generator(state: seed)
-        return try SparseAutoencoder(
-            inputWidth: d, latentCount: n, activation: activation, normalization: normalization,
-            subtractsDecoderBias: subtract, encoder: g.array(n * d), encoderBias: g.array(n, scale: 0.1),
-            decoder: g.array(n * d), decoderBias: g.array(d), threshold: activation == .jumpReLU ? g.array(n, scale: 0.5) : nil,
-            info: .init(format: "test", path: "memory"))
-    }
-
     /// Reference: (id, value) pairs per token, strongest first.
     func reference(_ sae: SparseAutoencoder, _ x: [Float]) -> [[(Int, Float)]] {
         let d = sae.inputWidth, n = sae.latentCount
@@ -58,7 +38,7 @@ final class EncoderTests: XCTestCase {
 
     func assertMatches(_ sae: SparseAutoencoder, tokens: Int, seed: UInt64 = 7, threads: Int = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws {
-        var g = Generator(state: seed)
+        var g = TestGenerator(state: seed)
         let x = g.array(tokens * sae.inputWidth, scale: 2)
         let codes = try sae.encode(x, threads: threads)
         let expected = reference(sae, x)
@@ -92,7 +72,7 @@ final class EncoderTests: XCTestCase {
     func testChunkingKeepsTokenOrder() throws {
         // More tokens than one scratch chunk holds (8 Mi floats / 65,536 latents = 128 rows).
         let sae = try makeSAE(d: 4, n: 65_536, activation: .topK(3))
-        var g = Generator(state: 3)
+        var g = TestGenerator(state: 3)
         let x = g.array(300 * 4)
         let all = try sae.encode(x)
         let tail = try sae.encode(Array(x[(200 * 4)...]))
