@@ -22,11 +22,12 @@ let package = Package(
         .target(name: "Tokenizer", dependencies: ["Tensors"]),
         .target(name: "LanguageModel", dependencies: ["Tensors", "Kernels", "Tokenizer"]),
         .target(name: "SparseAutoencoder", dependencies: ["Tensors", "Kernels"]),
+        .target(name: "Pipeline", dependencies: ["LanguageModel", "SparseAutoencoder", "Tokenizer"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
         .target(name: "HTTP", dependencies: ["CZlib"]),
         .target(name: "App", dependencies: ["FeatureIndex", "HTTP"]),
         .executableTarget(name: "saescope", dependencies: [
-            "App", "FeatureIndex", "HTTP", "Kernels", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer",
+            "App", "FeatureIndex", "HTTP", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),

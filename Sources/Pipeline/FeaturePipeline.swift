@@ -1,0 +1,78 @@
+// Text → tokens → model (to the SAE's hook) → SAE latents: the path shared by live
+// activations, `saescope encode`, index builds and training.
+// Legend: T tokens, D the model's d_model.
+import Foundation
+import LanguageModel
+import SparseAutoencoder
+import Tokenizer
+
+/// A language model, its tokenizer, an SAE and the hook the SAE reads, checked to fit together.
+public struct FeaturePipeline: Sendable {
+    public let model: any LanguageModel
+    public let tokenizer: BPETokenizer
+    public let sae: SparseAutoencoder
+    public let hook: HookPoint
+    /// The model file or folder, as given.
+    public let modelPath: String
+
+    /// Puts loaded parts together; throws when the SAE does not fit the model or the hook is
+    /// not one of the model's.
+    public init(model: any LanguageModel, tokenizer: BPETokenizer, sae: SparseAutoencoder, hook: HookPoint, modelPath: String) throws {
+        try sae.checkFits(modelWidth: model.dModel, modelName: modelPath)
+        guard hook.layer < model.layerCount else {
+            throw ModelError.badHook("\(hook) (this \(model.architecture) model has layers 0 to \(model.layerCount - 1))")
+        }
+        self.model = model
+        self.tokenizer = tokenizer
+        self.sae = sae
+        self.hook = hook
+        self.modelPath = modelPath
+    }
+
+    /// Loads the model (a .gguf file or a Hugging Face folder), its tokenizer and the SAE (any
+    /// format `SparseAutoencoder.load` reads). The hook is `hook` if given, else the one the SAE
+    /// names.
+    public init(modelPath: String, saePath: String, hook: String? = nil) throws {
+        let sae = try SparseAutoencoder.load(saePath)
+        let point = try Self.hookPoint(for: sae, override: hook)
+        guard FileManager.default.fileExists(atPath: modelPath) else {
+            throw ModelError.unsupported(file: modelPath, reason: "no such model file or folder")
+        }
+        let model = try ModelRegistry.load(modelPath)
+        let tokenizer = try BPETokenizer.load(from: modelPath)
+        try self.init(model: model, tokenizer: tokenizer, sae: sae, hook: point, modelPath: modelPath)
+    }
+
+    /// The hook an SAE reads: `override` if given, else the SAE's own hook name.
+    public static func hookPoint(for sae: SparseAutoencoder, override: String?) throws -> HookPoint {
+        if let override { return try HookPoint(override) }
+        guard let name = sae.info.hookName else {
+            throw SAEError.badConfig(path: sae.info.path, reason: "it does not say which model hook it reads; give one with --hook (e.g. blocks.8.hook_resid_post)")
+        }
+        return try HookPoint(name)
+    }
+
+    /// The text's token ids, with a BOS token where the model's settings add one.
+    public func tokenize(_ text: String) -> [Int] { tokenizer.encode(text) }
+
+    /// Whether a token is special (BOS, EOS, padding): statistics and examples leave these out.
+    public func isSpecial(_ token: Int) -> Bool {
+        token >= 0 && token < tokenizer.isSpecial.count && tokenizer.isSpecial[token]
+    }
+
+    /// The hook's activations for one sequence: (T, D).
+    public func activations(_ tokens: [Int]) throws -> [Float] {
+        try model.validate(tokens, hooks: [hook])
+        let result = try model.forward(tokens, hooks: [hook], logits: false)
+        guard let values = result.activations[hook] else {
+            throw ModelError.badHook("\(hook) (the model returned nothing for it)")
+        }
+        return values
+    }
+
+    /// The SAE latents of one sequence, with the activations they came from.
+    public func encode(_ tokens: [Int], threads: Int = 0) throws -> (activations: [Float], codes: SparseCodes) {
+        let x = try activations(tokens)
+        return (x, try sae.encode(x, threads: threads))
+    }
+}
