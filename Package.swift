@@ -25,7 +25,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["LanguageModel", "SparseAutoencoder", "Tokenizer"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
         .target(name: "HTTP", dependencies: ["CZlib"]),
-        .target(name: "App", dependencies: ["FeatureIndex", "HTTP"]),
+        .target(name: "App", dependencies: ["FeatureIndex", "HTTP", "LanguageModel", "Pipeline", "SparseAutoencoder"]),
         .executableTarget(name: "saescope", dependencies: [
             "App", "FeatureIndex", "HTTP", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -37,6 +37,6 @@ let package = Package(
         .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
-        .testTarget(name: "AppTests", dependencies: ["App", "FeatureIndex", "HTTP"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "FeatureIndex", "HTTP", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tokenizer"]),
     ]
 )

@@ -9,27 +9,30 @@ public final class Application: Sendable {
 
     public let reader: IndexReader
     public let publicDirectory: URL
+    /// Live activations, when the server has a model and an SAE.
+    public let live: LiveService?
     /// Bodies that never change while serving, encoded once.
     private let saeBody: [UInt8]
     private let healthBody: [UInt8]
     private let tokenJSON: TokenJSON
 
-    public init(reader: IndexReader, publicDirectory: URL) {
+    public init(reader: IndexReader, publicDirectory: URL, live: LiveService? = nil) {
         self.reader = reader
         self.publicDirectory = publicDirectory
+        self.live = live
         var health = JSONWriter()
         health.object { o in
             o.key("status"); o.string("ok")
             o.key("version"); o.string(Application.version)
             o.key("latents"); o.int(reader.summary.latents)
-            o.key("live"); o.bool(false)
+            o.key("live"); o.bool(live != nil)
         }
         healthBody = health.bytes
         tokenJSON = TokenJSON(reader.vocabulary)
-        saeBody = Application.saeBody(reader)
+        saeBody = Application.saeBody(reader, live: live)
     }
 
-    private static func saeBody(_ reader: IndexReader) -> [UInt8] {
+    private static func saeBody(_ reader: IndexReader, live: LiveService?) -> [UInt8] {
         let m = reader.metadata, s = reader.summary
         var w = JSONWriter()
         w.object { o in
@@ -73,7 +76,16 @@ public final class Application: Sendable {
                 }
             }
             o.key("schema_version"); o.int(reader.schemaVersion)
-            o.key("live"); o.bool(false)
+            o.key("live"); o.bool(live != nil)
+            if let live {
+                o.key("live_limits")
+                o.object { x in
+                    x.key("max_text_bytes"); x.int(live.limits.maxTextBytes)
+                    x.key("max_tokens"); x.int(live.limits.maxTokens)
+                    x.key("max_top_k"); x.int(live.limits.maxTopK)
+                    x.key("max_features"); x.int(live.limits.maxFeatures)
+                }
+            }
         }
         return w.bytes
     }
@@ -89,13 +101,17 @@ public final class Application: Sendable {
         router.add("GET", "/api/search") { [self] in try search($0) }
         router.add("GET", "/api/search/tokens") { [self] in try tokenSearch($0) }
         router.add("GET", "/api/openapi.json") { _ in .json(OpenAPI.document).markedCacheable() }
-        router.add("POST", "/api/activations") { _ in
-            throw HTTPError(503, "live activations need a language model and an SAE: start the server with "
-                                + "'saescope serve --index I --model M --sae S'")
+        router.add("POST", "/api/activations") { [self] request in
+            guard let live else {
+                throw HTTPError(503, "live activations need a language model and an SAE: start the server with "
+                                    + "'saescope serve --index I --model M --sae S'")
+            }
+            return try live.respond(to: request, reader: reader)
         }
         let pages = try StaticFiles(root: publicDirectory)
         router.add("GET", "/") { try pages.respond(to: Application.rewrite($0, to: "/index.html")) }
         router.add("GET", "/features/:id") { try pages.respond(to: Application.rewrite($0, to: "/feature.html")) }
+        router.add("GET", "/live") { try pages.respond(to: Application.rewrite($0, to: "/live.html")) }
         router.fallback(pages)
         return SecurityHeaders(wrapped: CORS(prefix: "/api", wrapping: router))
     }

@@ -339,3 +339,25 @@ final class ConnectionPool: @unchecked Sendable {
         return try body(db)
     }
 }
+
+extension IndexReader {
+    /// Statistics and preferred explanation of each of `ids` that the index has (for pages that
+    /// list latents found elsewhere, such as live activations). Unknown ids are left out.
+    public func summaries(ids: [Int]) throws -> [Int: FeatureSummary] {
+        let wanted = Array(Set(ids.filter { $0 >= 0 && $0 < IndexWriter.maxLatentID })).sorted()
+        guard !wanted.isEmpty else { return [:] }
+        return try pool.with { db in
+            var out: [Int: FeatureSummary] = [:]
+            for start in stride(from: 0, to: wanted.count, by: 256) {
+                let chunk = wanted[start..<min(start + 256, wanted.count)]
+                let rows = try db.statement("""
+                    SELECT id, density, max_activation, mean FROM latents
+                    WHERE id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
+                    """)
+                for (i, id) in chunk.enumerated() { try rows.bind(.int(id), at: Int32(i + 1)) }
+                for s in try summaries(db, rows) { out[s.id] = s }
+            }
+            return out
+        }
+    }
+}

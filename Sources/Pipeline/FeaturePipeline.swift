@@ -52,12 +52,30 @@ public struct FeaturePipeline: Sendable {
         return try HookPoint(name)
     }
 
-    /// The text's token ids, with a BOS token where the model's settings add one.
-    public func tokenize(_ text: String) -> [Int] { tokenizer.encode(text) }
+    /// The token every sequence starts with: the model's BOS (GPT-2: <|endoftext|>).
+    public var bos: Int? { tokenizer.bosID ?? tokenizer.eosID }
 
-    /// Whether a token is special (BOS, EOS, padding): statistics and examples leave these out.
+    /// The text's token ids for SAE work: BOS first, even where the model's own settings add
+    /// none. Whatever token comes first becomes an attention sink with a residual norm far
+    /// beyond the rest (SmolLM2-135M at layer 15: ~20,000 against ~180), so it must be a token
+    /// that statistics leave out, never a word of the text (SAELens prepends BOS likewise).
+    public func tokenize(_ text: String) -> [Int] { sequence(tokenizer.encode(text)) }
+
+    /// `ids` (a window of a document) as the model should see them: BOS first.
+    public func sequence(_ ids: some Collection<Int>) -> [Int] {
+        guard let bos, ids.first != bos else { return Array(ids) }
+        return [bos] + ids
+    }
+
+    /// Whether a token is special (BOS, EOS, padding).
     public func isSpecial(_ token: Int) -> Bool {
         token >= 0 && token < tokenizer.isSpecial.count && tokenizer.isSpecial[token]
+    }
+
+    /// Whether statistics, examples and rankings leave out the token at `position` of a
+    /// sequence: special tokens, and the first position (the attention sink, see `tokenize`).
+    public func isExcluded(position: Int, token: Int) -> Bool {
+        position == 0 || isSpecial(token)
     }
 
     /// The hook's activations for one sequence: (T, D).

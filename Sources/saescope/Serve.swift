@@ -3,14 +3,44 @@ import ArgumentParser
 import FeatureIndex
 import Foundation
 import HTTP
+import Kernels
+import Pipeline
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a feature index: the JSON API under /api and the pages from Public/.",
-        discussion: "Stops cleanly on Ctrl-C or SIGTERM: new connections are refused, requests in flight finish.")
+        discussion: """
+            With --model and --sae the server also runs text through the model and the SAE live \
+            (POST /api/activations and the /live page); the SAE must be the one the index was built from.
+            Stops cleanly on Ctrl-C or SIGTERM: new connections are refused, requests in flight finish.
+            """)
 
     @Option(help: "The index to serve (a .sqlite file written by saescope). Opened read-only.")
     var index: String
+
+    @Option(help: "The language model for live activations: a .gguf file or a Hugging Face folder.")
+    var model: String?
+
+    @Option(help: "The SAE for live activations (any format saescope reads; see docs/SAE_FORMATS.md).")
+    var sae: String?
+
+    @Option(help: "The hook the SAE reads, if its files do not say (e.g. blocks.15.hook_resid_post).")
+    var hook: String?
+
+    @Option(help: "Live: longest text in bytes (413 beyond).")
+    var liveMaxText = 16_384
+
+    @Option(help: "Live: most tokens per text (413 beyond; never more than the model's context).")
+    var liveMaxTokens = 1_024
+
+    @Option(help: "Live: model computations at once.")
+    var liveConcurrent = 1
+
+    @Option(help: "Live: requests that may wait for the model; more get 503 with Retry-After.")
+    var liveQueue = 8
+
+    @Option(help: "Live: BLAS threads per model computation (default: the number of cores).")
+    var liveThreads: Int?
 
     @Option(help: "Address to listen on; 0.0.0.0 for every interface.")
     var host = "127.0.0.1"
@@ -45,6 +75,11 @@ struct Serve: ParsableCommand {
         guard maxBody >= 0 else { throw ValidationError("--max-body must not be negative") }
         guard headerTimeout > 0, idleTimeout > 0 else { throw ValidationError("timeouts must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if (model == nil) != (sae == nil) { throw ValidationError("live activations need both --model and --sae") }
+        guard liveMaxText > 0, liveMaxTokens > 0, liveConcurrent > 0, liveQueue >= 0 else {
+            throw ValidationError("--live-max-text, --live-max-tokens and --live-concurrent must be positive, --live-queue not negative")
+        }
+        if let liveThreads, liveThreads < 1 { throw ValidationError("--live-threads must be at least 1") }
     }
 
     func run() throws {
@@ -52,7 +87,24 @@ struct Serve: ParsableCommand {
             let started = Date()
             let reader = try IndexReader(path: index)
             let publicDirectory = try self.public.map { URL(fileURLWithPath: $0) } ?? Resources.directory("Public")
-            let app = Application(reader: reader, publicDirectory: publicDirectory)
+            var live: LiveService?
+            if let model, let sae {
+                let loadStarted = Date()
+                BLASRuntime.setThreads(liveThreads ?? ProcessInfo.processInfo.activeProcessorCount)
+                let pipeline = try FeaturePipeline(modelPath: model, saePath: sae, hook: hook)
+                var limits = LiveLimits()
+                limits.maxTextBytes = liveMaxText
+                limits.maxTokens = liveMaxTokens
+                limits.concurrent = liveConcurrent
+                limits.queued = liveQueue
+                let service = LiveService(pipeline: pipeline, limits: limits)
+                try service.checkMatches(reader)
+                live = service
+                note(String(format: "live: %@ + %@ (%d latents, %@, %@) loaded in %.2f s", model, sae,
+                            pipeline.sae.latentCount, pipeline.sae.activation.description, pipeline.hook.description,
+                            Date().timeIntervalSince(loadStarted)))
+            }
+            let app = Application(reader: reader, publicDirectory: publicDirectory, live: live)
             var configuration = ServerConfiguration()
             configuration.host = host
             configuration.port = port
@@ -61,6 +113,9 @@ struct Serve: ParsableCommand {
             configuration.headerTimeout = .milliseconds(Int(headerTimeout * 1000))
             configuration.idleTimeout = .milliseconds(Int(idleTimeout * 1000))
             if let threads { configuration.workerThreads = threads }
+            // Live requests may hold this many request threads (running or queued); they get
+            // their own so the rest of the API never waits behind the model.
+            configuration.workerThreads += live?.threadsHeld ?? 0
             if !quiet { configuration.accessLog = { line in say(line) } }
             let server = Server(configuration: configuration, responder: try app.responder())
             try server.start()
