@@ -20,6 +20,13 @@ final class ComputeGate: @unchecked Sendable {
         self.maxWait = maxWait
     }
 
+    /// Requests waiting now.
+    var queued: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiting
+    }
+
     /// Runs `body` when a slot is free; throws 503 when the queue is full or the wait too long.
     func run<T>(_ body: () throws -> T) throws -> T {
         condition.lock()

@@ -78,6 +78,8 @@ public final class LiveService: Sendable {
             body = try JSONDecoder().decode(Body.self, from: Data(request.body))
         } catch DecodingError.keyNotFound(let key, _) {
             throw HTTPError(400, "the JSON body needs a '\(key.stringValue)' field")
+        } catch DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty {
+            throw HTTPError(400, "the body must be a JSON object like {\"text\": \"...\"}")
         } catch DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context) {
             let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined().dropFirst()
             let field = String(path).hasPrefix("features") ? "features" : String(path)
