@@ -60,13 +60,17 @@ enum OpenAPI {
         },
         "/api/activations": {
           "post": {"operationId": "activations", "summary": "Run text through the model and the SAE (needs serve --model and --sae)",
+                   "description": "Tokens (BOS first), each token's strongest latents, exact per-token values of requested latents, the text's latents ranked by their largest value (BOS left out), and the index's facts for every latent named. A Server-Timing header gives tokenize, queue, model, encode and index times.",
                    "requestBody": {"required": true, "content": {"application/json": {"schema": {
                      "type": "object", "required": ["text"],
-                     "properties": {"text": {"type": "string"}, "features": {"type": "array", "items": {"type": "integer"}}, "top_k": {"type": "integer", "minimum": 1}}}}}},
-                   "responses": {"200": {"description": "Per-token latents"},
+                     "properties": {"text": {"type": "string", "minLength": 1, "description": "At most max_text_bytes bytes and max_tokens tokens (GET /api/sae, live_limits)"},
+                                    "features": {"type": "array", "items": {"type": "integer", "minimum": 0}, "description": "Latents whose value at every token is wanted"},
+                                    "top_k": {"type": "integer", "minimum": 1, "maximum": 64, "default": 8, "description": "Latents listed per token"},
+                                    "top_latents": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50, "description": "Length of the text's ranking"}}}}}},
+                   "responses": {"200": {"description": "Per-token latents", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Activations"}}}},
                                  "400": {"$ref": "#/components/responses/BadRequest"},
                                  "413": {"$ref": "#/components/responses/Error"},
-                                 "503": {"$ref": "#/components/responses/Error"}}}
+                                 "503": {"description": "No model loaded, or too many live requests (then with Retry-After)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}}}
         },
         "/api/openapi.json": {
           "get": {"operationId": "openapi", "summary": "This document",
@@ -97,7 +101,10 @@ enum OpenAPI {
                                     "density_histogram": {"type": "object", "properties": {"log10_min": {"type": "number"}, "log10_max": {"type": "number"},
                                                           "counts": {"type": "array", "items": {"type": "integer"}}}}}},
                         "schema_version": {"type": "integer"},
-                        "live": {"type": "boolean"}}},
+                        "live": {"type": "boolean"},
+                        "live_limits": {"type": "object", "description": "Only when live",
+                                        "properties": {"max_text_bytes": {"type": "integer"}, "max_tokens": {"type": "integer"},
+                                                       "max_top_k": {"type": "integer"}, "max_features": {"type": "integer"}}}}},
           "Explanation": {"type": ["object", "null"], "properties": {"text": {"type": "string"}, "source": {"type": "string"}, "automatic": {"type": "boolean"}}},
           "FeatureSummary": {"type": "object", "required": ["id", "density", "max_activation", "mean", "explanation"],
                              "properties": {"id": {"type": "integer"}, "density": {"type": "number"}, "max_activation": {"type": "number"}, "mean": {"type": "number"},
@@ -129,6 +136,20 @@ enum OpenAPI {
                                         "contains": {"type": "number"}, "examples": {"type": "array", "items": {"$ref": "#/components/schemas/Example"}}}}}}},
                         "prev": {"type": ["integer", "null"]},
                         "next": {"type": ["integer", "null"]}}},
+          "LatentValue": {"type": "object", "required": ["id", "value"], "properties": {"id": {"type": "integer"}, "value": {"type": "number"}}},
+          "Activations": {"type": "object", "required": ["hook", "tokens", "token_ids", "special", "token_latents", "features", "top_latents", "latents", "timing_ms"],
+                          "properties": {
+                            "hook": {"type": "string"},
+                            "tokens": {"type": "array", "items": {"type": "string"}, "description": "Display strings, one per token"},
+                            "token_ids": {"type": "array", "items": {"type": "integer"}},
+                            "special": {"type": "array", "items": {"type": "boolean"}, "description": "Tokens left out of rankings (BOS, the first position)"},
+                            "token_latents": {"type": "array", "items": {"type": "array", "items": {"$ref": "#/components/schemas/LatentValue"}}},
+                            "features": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "activations": {"type": "array", "items": {"type": "number"}}}}},
+                            "top_latents": {"type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}, "max": {"type": "number"},
+                                            "token": {"type": "integer"}, "count": {"type": "integer"}}}},
+                            "latents": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                                          "explanation": {"$ref": "#/components/schemas/Explanation"}, "density": {"type": "number"}, "max_activation": {"type": "number"}}}},
+                            "timing_ms": {"type": "object", "additionalProperties": {"type": "number"}}}},
           "SearchResults": {"type": "object", "properties": {"q": {"type": "string"}, "results": {"type": "array", "items": {"type": "object", "properties": {
                               "id": {"type": "integer"}, "explanation": {"$ref": "#/components/schemas/Explanation"}, "density": {"type": "number"}, "max_activation": {"type": "number"}}}}}},
           "TokenSearchResults": {"type": "object", "properties": {"token": {"type": "string"}, "matches": {"type": "array", "items": {"type": "object", "properties": {

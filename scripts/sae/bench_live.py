@@ -101,6 +101,8 @@ def main():
 
     ours, theirs = [], []
     for r in range(args.rounds):
+        conn.close()  # a fresh keep-alive connection each round (the server closes idle ones)
+        post(conn, body)  # warm-up
         for _ in range(args.runs):
             begin = time.perf_counter()
             post(conn, body)
