@@ -6,6 +6,7 @@ import { h, clear, $, fmtInt, fmtNum, fmtAct, fmtDensity, fmtPercent } from "./d
 import { mountHistogram } from "./histogram.js";
 import { renderExample, featurePageMax, tokenChip, quoteToken, displayToken } from "./tokens.js";
 import { initChrome, showError } from "./common.js";
+import { mountTry } from "./tryit.js";
 
 const BREAKS_KEY = "saescope.lineBreaks";
 const LOGY_KEY = "saescope.histLogY";
@@ -262,6 +263,10 @@ async function main() {
     renderHistogram(f.histogram, scaleMax); // after un-hiding, so it is drawn at the real width
     initTokenInfo(f, scaleMax);
     initKeys(f);
+    mountTry({
+      id, scaleMax: (f.stats && f.stats.max_activation) || scaleMax,
+      onSnippet: (p, tokens, activations) => snippetData.set(p, { tokens, activations }),
+    });
   } catch (e) {
     status.hidden = false;
     showError(status, e, "Could not show this latent");

@@ -6,27 +6,9 @@ import { apiPost, getSae, ApiError } from "./api.js";
 import { h, clear, $, fmtInt, fmtAct, fmtNum, fmtPercent } from "./dom.js";
 import { renderTokens, tokenChip, quoteToken } from "./tokens.js";
 import { initChrome, showError } from "./common.js";
+import { liveHref, peak, errorMessage } from "./livecore.js";
 
-const URL_TEXT_MAX = 2000; // longer texts are not written into the address bar
 const BREAKS_KEY = "saescope.lineBreaks";
-
-// ---- pure helpers (exported for reuse) ------------------------------------------
-
-/** `/live?text=…&feature=ID`, or a bare path when the text is too long for a link. */
-export function liveHref(text, feature) {
-  const p = new URLSearchParams();
-  if (text && text.length <= URL_TEXT_MAX) p.set("text", text);
-  if (feature != null) p.set("feature", String(feature));
-  const q = p.toString();
-  return q ? `/live?${q}` : "/live";
-}
-
-/** The text's largest value among ordinary (non-special) tokens, and where it is. */
-export function peak(acts, special = []) {
-  let best = -1, max = 0;
-  (acts || []).forEach((a, i) => { if (!special[i] && a > max) { max = a; best = i; } });
-  return { index: best, max };
-}
 
 /** One line for a latent's explanation: its text, or a muted "no explanation". */
 function explanationNode(info) {
@@ -37,16 +19,6 @@ function explanationNode(info) {
 
 function latentLink(id) {
   return h("a", { href: `/features/${id}`, class: "lid" }, `#${id}`);
-}
-
-/** A human sentence for a failed request, by status. */
-export function errorMessage(e) {
-  if (!(e instanceof ApiError)) return String(e && e.message ? e.message : e);
-  if (e.status === 413) return `The text is too long: ${e.message}. Shorten it and run again.`;
-  if (e.status === 503 && e.retryAfter != null) {
-    return `The server is busy: ${e.message}. Try again in ${e.retryAfter} s.`;
-  }
-  return e.message;
 }
 
 /** True for the 503 that means "no model loaded" (as opposed to "busy"). */
