@@ -3,7 +3,7 @@
 // URL state: /live?text=…&feature=ID prefills and runs (so other pages and tests can link here).
 
 import { apiPost, getSae, ApiError } from "./api.js";
-import { h, clear, $, fmtInt, fmtAct, fmtNum, fmtPercent } from "./dom.js";
+import { h, append, clear, $, fmtInt, fmtAct, fmtNum, fmtPercent } from "./dom.js";
 import { renderTokens, tokenChip, quoteToken } from "./tokens.js";
 import { initChrome, showError } from "./common.js";
 import { liveHref, peak, errorMessage } from "./livecore.js";
@@ -178,7 +178,7 @@ function draw(reselect) {
   const d = state.data;
   const sh = shading();
   $("#hook").textContent = d.hook ? `at ${d.hook}` : "";
-  clear($("#legend")).append(...sh.legend, h("span", { class: "muted" }, "· click a token for its latents"));
+  append(clear($("#legend")), [...sh.legend, h("span", { class: "muted" }, "· click a token for its latents")]);
 
   const p = renderTokens(d.tokens, sh.acts, { scaleOf: sh.scaleOf, maxIndex: sh.maxIndex, titleOf: sh.titleOf, special: sh.special });
   p.classList.add("live");
@@ -296,9 +296,9 @@ function drawRanked() {
   box.append(h("div", { class: "table-wrap" }, h("table", { class: "latents compact", id: "ranked-table" },
     h("caption", { class: "sr-only" }, "Latents of this text ranked by their largest activation"),
     h("thead", {}, h("tr", {},
-      h("th", { scope: "col", class: "c-id" }, "Latent"), h("th", { scope: "col", class: "num" }, "Max"),
-      h("th", { scope: "col" }, "At"), h("th", { scope: "col", class: "num c-count" }, "Count"),
-      h("th", { scope: "col" }, "Explanation"), h("th", { scope: "col" }, h("span", { class: "sr-only" }, "Shade")))),
+      h("th", { scope: "col", class: "c-id" }, "Latent"), h("th", { scope: "col", class: "num c-max" }, "Max"),
+      h("th", { scope: "col", class: "c-tok" }, "At"), h("th", { scope: "col", class: "num c-count" }, "Count"),
+      h("th", { scope: "col", class: "c-exp" }, "Explanation"), h("th", { scope: "col", class: "c-act" }, h("span", { class: "sr-only" }, "Shade")))),
     h("tbody", {}, rows))));
 }
 
