@@ -90,7 +90,7 @@ async function run(text, feature) {
       setLiveOff(e.message);
       return;
     }
-    showError(els.status, new Error(errorMessage(e)), e instanceof ApiError && e.status === 413 ? "Too long" : "Could not run");
+    showError(els.status, new Error(errorMessage(e)), e instanceof ApiError && e.status === 413 ? "Too long" : e instanceof ApiError && e.status === 503 ? "Busy" : "Could not run");
     if (e instanceof ApiError && e.status === 503) {
       const retry = h("button", { type: "button" }, "Try again");
       retry.addEventListener("click", () => run(text, feature));
@@ -384,7 +384,7 @@ async function main() {
   }
   const lim = sae.live_limits;
   if (lim) {
-    $("#limits").textContent = `up to ${fmtInt(lim.max_text_bytes)} bytes and ${fmtInt(lim.max_tokens)} tokens`;
+    $("#limits").textContent = ` · up to ${fmtInt(lim.max_text_bytes)} bytes and ${fmtInt(lim.max_tokens)} tokens`;
     if (sae.sae && sae.sae.n_latents) els.shadeId.max = String(sae.sae.n_latents - 1);
   }
   if (sae.sae && sae.sae.hook) $("#hook").textContent = `at ${sae.sae.hook}`;

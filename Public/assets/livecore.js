@@ -23,10 +23,9 @@ export function peak(acts, special = []) {
 /** A human sentence for a failed request, by status. */
 export function errorMessage(e) {
   if (!(e instanceof ApiError)) return String(e && e.message ? e.message : e);
-  if (e.status === 413) return `The text is too long: ${e.message}. Shorten it and run again.`;
-  if (e.status === 503 && e.retryAfter != null) {
-    return `The server is busy: ${e.message}. Try again in ${e.retryAfter} s.`;
-  }
+  const msg = String(e.message).replace(/[.\s]+$/, "");
+  if (e.status === 413) return `${msg}. Shorten the text and run again.`;
+  if (e.status === 503 && e.retryAfter != null && !/try again|retry/i.test(msg)) return `${msg}. Try again in ${e.retryAfter} s.`;
   return e.message;
 }
 

@@ -49,7 +49,7 @@ export async function mountTry({ id, scaleMax, onSnippet }) {
     } catch (e) {
       if (mine !== seq) return;
       clear(out).append(h("div", { class: "error", role: "alert" },
-        h("p", {}, h("strong", {}, e instanceof ApiError && e.status === 413 ? "Too long" : "Could not run"), ": ", errorMessage(e))));
+        h("p", {}, h("strong", {}, e instanceof ApiError && e.status === 413 ? "Too long" : e instanceof ApiError && e.status === 503 ? "Busy" : "Could not run"), ": ", errorMessage(e))));
       return;
     }
     if (mine !== seq) return;
