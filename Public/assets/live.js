@@ -36,7 +36,6 @@ const state = {
   selected: -1,     // selected token index
   seq: 0,           // request counter: only the latest answer is drawn
   ctrl: null,       // AbortController of the request in flight
-  started: 0,
 };
 
 const els = {};
@@ -77,7 +76,6 @@ async function run(text, feature) {
   if (feature != null) body.features = [feature];
   setStatus(h("p", { class: "loading" }, "Running the model…"));
   els.result.setAttribute("aria-busy", "true");
-  const t0 = performance.now();
   let data;
   try {
     data = await apiPost("activations", body, { signal: ctrl.signal });
@@ -103,7 +101,6 @@ async function run(text, feature) {
   state.data = data;
   state.text = text;
   state.feature = feature;
-  state.roundTrip = performance.now() - t0;
   setStatus(null);
   els.result.removeAttribute("aria-busy");
   draw(true);
@@ -306,7 +303,6 @@ function drawTiming() {
   const d = state.data;
   const t = d.timing_ms || {};
   const parts = ["tokenize", "queue", "model", "encode", "index"].filter((k) => t[k] != null).map((k) => `${k} ${fmtNum(t[k], 2)} ms`);
-  if (state.roundTrip != null) parts.push(`round trip ${Math.round(state.roundTrip)} ms`);
   $("#timing").textContent = `${fmtInt(d.tokens.length)} tokens · ${parts.join(" · ")}`;
 }
 
