@@ -1,25 +1,40 @@
 #!/usr/bin/env python3
 """Render saescope's pages in headless Chromium and check the DOM they produce.
 
-    python3 scripts/browser_test.py [BASE_URL] [--feature ID] [--xss-check]
+    python3 scripts/browser_test.py [BASE_URL] [--feature ID] [--xss-check] [--live | --no-live]
 
-BASE_URL defaults to http://127.0.0.1:8080 and may be the mock (scripts/mock_api.py) or the
-real server. --feature picks a latent that fires (default 1). --xss-check additionally requires
-the token `<img src=x onerror=alert(1)>` to be on that latent's page, drawn as text (the mock puts
-it on every latent). Standard library only, plus a Chromium binary (--chromium, $CHROMIUM, or
-chromium / chromium-browser / google-chrome on PATH).
+BASE_URL defaults to http://127.0.0.1:8080 and may be the mock (scripts/mock_api.py, with or
+without --live) or the real server. --feature picks a latent that fires (default 1). --xss-check
+additionally requires the token `<img src=x onerror=alert(1)>` to be on that latent's page, drawn
+as text (the mock puts it on every latent).
+
+Live activations: --live says the server has a model and an SAE, --no-live that it has not; by
+default GET /api/health decides. With live, the test posts --live-text (which holds an HTML
+injection) to /api/activations itself, takes the text's strongest latent, and checks
+/live?text=…&feature=ID (tokens as text spans, shading where that latent fires, values equal to the
+API's, the ranked list, links to /features/, explanations drawn literally), /live?text=… (shading
+by each token's strongest latent) and the feature page's try-it card (/features/ID?text=…).
+Without live, it checks that /live and the try-it card say live is off and do not break.
+
+Standard library only, plus a Chromium binary (--chromium, $CHROMIUM, or chromium /
+chromium-browser / google-chrome on PATH).
 
 Exits 1 naming every failed check; prints "browser test: N checks passed" when all pass.
 """
 import argparse
+import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
 from html.parser import HTMLParser
 
 XSS = "<img src=x onerror=alert(1)>"
+LIVE_TEXT = "The cat sat on the mat. " + XSS + "\nParis is the capital of France, and 東京 of Japan."
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 
@@ -268,6 +283,149 @@ def check_missing(c, root, url):
     c.check(page, "unknown latent: an error message is shown", bool(visible_errors(root)))
 
 
+# ---- live activations ---------------------------------------------------------------------------
+
+def http_json(url, payload=None):
+    data = json.dumps(payload).encode("utf-8") if payload is not None else None
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return r.status, json.loads(r.read().decode("utf-8"))
+    except urllib.error.HTTPError as e:
+        body = e.read().decode("utf-8", "replace")
+        try:
+            return e.code, json.loads(body)
+        except json.JSONDecodeError:
+            return e.code, {"raw": body}
+    except urllib.error.URLError as e:
+        sys.exit(f"browser test: cannot reach {url}: {e.reason}")
+
+
+def display(tok):
+    """What tokens.js displayToken() draws for a token."""
+    return tok.replace("\r\n", "␍↵").replace("\n", "↵").replace("\r", "␍").replace("\t", "⇥")
+
+
+def close(a, b):
+    return abs(a - b) <= 1e-4 * max(1.0, abs(a), abs(b))
+
+
+def live_tokens(root, box_id):
+    box = root.by_id(box_id)
+    return box.find_all("span", cls="tok") if box else []
+
+
+def check_shading(c, page, toks, special=()):
+    c.check(page, "every token has data-act and data-i", bool(toks) and all("data-act" in t.attrs and "data-i" in t.attrs for t in toks))
+    fired = [t for t in toks if float(t.attrs.get("data-act", "0") or 0) > 0 and "special" not in t.classes]
+    shaded = [t for t in toks if float(t.attrs.get("data-shade", "0") or 0) > 0]
+    c.check(page, "tokens where the latent fires are shaded (data-shade > 0)", bool(fired) and all(t in shaded for t in fired),
+            f"{len(fired)} fire, {len(shaded)} shaded")
+    zero = [t for t in toks if float(t.attrs.get("data-act", "0") or 0) <= 0 and "data-shade" in t.attrs]
+    c.check(page, "zero activations are not shaded", not zero, f"{len(zero)}")
+    sp = [t for t in toks if "special" in t.classes and "data-shade" in t.attrs]
+    c.check(page, "special tokens are drawn muted and unshaded", not sp, f"{len(sp)} shaded special tokens")
+
+
+def check_live(c, root, page, api, fid, text):
+    errs = visible_errors(root)
+    c.check(page, "no error message shown", not errs, " | ".join(errs)[:300])
+    c.check(page, "exactly one <h1>", len(root.find_all("h1")) == 1)
+    off = root.by_id("live-off")
+    c.check(page, "'live is off' notice hidden", off is not None and off.hidden())
+    res = root.by_id("live-result")
+    c.check(page, "#live-result is shown", res is not None and not res.hidden())
+    toks = live_tokens(root, "live-tokens")
+    c.check(page, "one span.tok per token of the API's answer", len(toks) == len(api["tokens"]), f"{len(toks)} spans, {len(api['tokens'])} tokens")
+    drawn = "".join(t.text() for t in toks)
+    c.check(page, "tokens drawn as text, in order (display strings)", drawn == "".join(display(t) for t in api["tokens"]), repr(drawn[:120]))
+    c.check(page, f"the injection {XSS!r} is drawn literally as text", XSS in drawn)
+    imgs = [n for n in root.find_all("img") if n.attrs.get("src") != "/favicon.svg"]
+    c.check(page, "no <img> element injected by a token or explanation", not imgs, f"{len(imgs)} stray <img>")
+    sp_api = [i for i, x in enumerate(api.get("special") or []) if x]
+    sp_dom = [int(t.attrs.get("data-i", -1)) for t in toks if "special" in t.classes]
+    c.check(page, "special tokens carry class 'special'", sp_api == sp_dom, f"api {sp_api}, dom {sp_dom}")
+    check_shading(c, page, toks)
+    if fid is not None:
+        want = next((f["activations"] for f in api.get("features", []) if f["id"] == fid), None)
+        got = [float(t.attrs.get("data-act", "nan")) for t in toks]
+        c.check(page, f"data-act equals the API's exact values of latent {fid}",
+                want is not None and len(want) == len(got) and all(close(a, b) for a, b in zip(want, got)))
+        leg = root.by_id("legend")
+        c.check(page, f"legend names the shading latent #{fid}", leg is not None and f"#{fid}" in leg.text())
+    c.check(page, "the peak token is outlined (.tok.max)", any("max" in t.classes for t in toks))
+    rt = root.by_id("ranked-table")
+    rows = rt.find_all("tr")[1:] if rt else []
+    c.check(page, "ranked list: one row per top latent", len(rows) == len(api.get("top_latents") or []), f"{len(rows)} rows")
+    linked = sum(1 for r, t in zip(rows, api.get("top_latents") or [])
+                 if any(a.attrs.get("href") == f"/features/{t['id']}" for a in r.find_all("a")))
+    c.check(page, "ranked rows link to /features/{id} in the API's order", bool(rows) and linked == len(rows), f"{linked} of {len(rows)}")
+    c.check(page, "ranked rows have a shade control (button[aria-pressed])",
+            bool(rows) and all(any("aria-pressed" in b.attrs for b in r.find_all("button")) for r in rows))
+    if fid is not None:
+        pressed = [b for b in root.find_all("button", cls="shadebtn") if b.attrs.get("aria-pressed") == "true"]
+        c.check(page, f"the shade control of latent {fid} is pressed", bool(pressed) and all(f"latent {fid}" in b.attrs.get("aria-label", "") for b in pressed))
+    lat = api.get("latents") or {}
+    want_exps = [(lat.get(str(t["id"])) or {}).get("explanation") for t in api.get("top_latents") or []]
+    got_exps = [(r.find_all(cls="exp-text") or [None])[0] for r in rows]
+    ok = rows and all((w is None and g is None) or (w and g is not None and g.text() == w["text"]) for w, g in zip(want_exps, got_exps))
+    c.check(page, "explanations drawn literally (text equals the API's)", bool(ok))
+    panel = root.by_id("tok-panel")
+    plinks = [a for a in panel.find_all("a") if a.attrs.get("href", "").startswith("/features/")] if panel else []
+    c.check(page, "token panel lists the selected token's latents with /features/ links", bool(plinks))
+    c.check(page, "a token is selected (.tok.selected)", any("selected" in t.classes for t in toks))
+    tm = root.by_id("timing")
+    c.check(page, "timings shown", tm is not None and "model" in tm.text())
+    c.check(page, "results are announced (aria-live region)", bool(root.find_all(aria_live="polite")))
+    common_safety(c, page, root)
+
+
+def check_try(c, root, page, api, fid):
+    form = root.by_id("try-form")
+    c.check(page, "try-it form shown, 'live is off' hidden", form is not None and not form.hidden() and root.by_id("try-off").hidden())
+    lab = [l for l in root.find_all("label") if l.attrs.get("for") == "try-text"]
+    c.check(page, "try-it textarea has a <label>", bool(lab) and root.by_id("try-text") is not None)
+    errs = visible_errors(root)
+    c.check(page, "no error message shown", not errs, " | ".join(errs)[:300])
+    toks = live_tokens(root, "try-result")
+    c.check(page, "try-it result: one span.tok per token", len(toks) == len(api["tokens"]), f"{len(toks)} spans")
+    want = next((f["activations"] for f in api.get("features", []) if f["id"] == fid), [])
+    got = [float(t.attrs.get("data-act", "nan")) for t in toks]
+    c.check(page, f"try-it data-act equals the API's values of latent {fid}", len(want) == len(got) and all(close(a, b) for a, b in zip(want, got)))
+    check_shading(c, page, toks)
+    c.check(page, "try-it: the injection drawn literally", XSS in "".join(t.text() for t in toks))
+    a = root.by_id("try-open")
+    href = a.attrs.get("href", "") if a else ""
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(href).query)
+    c.check(page, "'Open in Live' links /live?text=…&feature=ID", href.startswith("/live?") and q.get("feature") == [str(fid)] and bool(q.get("text")), href[:80])
+    common_safety(c, page, root)
+
+
+def check_live_off(c, root, page):
+    off = root.by_id("live-off")
+    c.check(page, "'live is off' notice shown", off is not None and not off.hidden())
+    c.check(page, "the notice gives the command to enable it", off is not None and "--model" in off.text() and "--sae" in off.text())
+    ta = root.by_id("live-text")
+    c.check(page, "textarea is disabled", ta is not None and "disabled" in ta.attrs)
+    res = root.by_id("live-result")
+    c.check(page, "no result drawn", res is not None and res.hidden())
+    errs = visible_errors(root)
+    c.check(page, "no error message shown (no crash)", not errs, " | ".join(errs)[:300])
+    c.check(page, "exactly one <h1>", len(root.find_all("h1")) == 1)
+    common_safety(c, page, root)
+
+
+def check_try_off(c, root, page):
+    off = root.by_id("try-off")
+    c.check(page, "try-it card explains live is off, with the command", off is not None and not off.hidden() and "--model" in off.text())
+    form = root.by_id("try-form")
+    c.check(page, "try-it form hidden when live is off", form is not None and form.hidden())
+
+
+def check_nav(c, root, page):
+    c.check(page, "site nav links to /live", any(a.attrs.get("href") == "/live" for n in root.find_all("nav") for a in n.find_all("a")))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("base", nargs="?", default="http://127.0.0.1:8080")
@@ -276,15 +434,52 @@ def main():
     ap.add_argument("--missing-id", type=int, default=2_000_000_000, help="an id that does not exist (default 2000000000)")
     ap.add_argument("--chromium", help="Chromium binary")
     ap.add_argument("--budget", type=int, default=8000, help="virtual time budget per page in ms (default 8000)")
+    g = ap.add_mutually_exclusive_group()
+    g.add_argument("--live", dest="live", action="store_true", default=None, help="the server has a model and an SAE")
+    g.add_argument("--no-live", dest="live", action="store_false", help="the server has no model (live is off)")
+    ap.add_argument("--live-text", default=LIVE_TEXT, help="text for the live checks (should contain the injection)")
     a = ap.parse_args()
     base = a.base.rstrip("/")
     chromium = find_chromium(a.chromium)
     c = Checks()
+    live = a.live
+    if live is None:
+        live = bool(http_json(f"{base}/api/health")[1].get("live"))
+    print(f"browser test: live activations {'on' if live else 'off'} at {base}")
 
-    check_feature(c, parse(dump_dom(chromium, f"{base}/features/{a.feature}", a.budget)), a.feature, a.xss_check)
-    check_index(c, parse(dump_dom(chromium, f"{base}/", a.budget)),
-                parse(dump_dom(chromium, f"{base}/?sort=density&order=desc", a.budget)))
+    fpage = parse(dump_dom(chromium, f"{base}/features/{a.feature}", a.budget))
+    check_feature(c, fpage, a.feature, a.xss_check)
+    check_nav(c, fpage, f"/features/{a.feature}")
+    if not live:
+        check_try_off(c, fpage, f"/features/{a.feature}")
+    else:
+        form = fpage.by_id("try-form")
+        c.check(f"/features/{a.feature}", "try-it form shown when live is on", form is not None and not form.hidden())
+    index = parse(dump_dom(chromium, f"{base}/", a.budget))
+    check_index(c, index, parse(dump_dom(chromium, f"{base}/?sort=density&order=desc", a.budget)))
+    check_nav(c, index, "/")
     check_missing(c, parse(dump_dom(chromium, f"{base}/features/{a.missing_id}", a.budget)), f"/features/{a.missing_id}")
+
+    text_q = urllib.parse.quote(a.live_text)
+    if live:
+        status, first = http_json(f"{base}/api/activations", {"text": a.live_text})
+        if status != 200 or not first.get("top_latents"):
+            c.check("/api/activations", "answers 200 with top_latents", False, f"status {status}: {str(first)[:200]}")
+        else:
+            fid = first["top_latents"][0]["id"]
+            _, api = http_json(f"{base}/api/activations", {"text": a.live_text, "features": [fid]})
+            page = f"/live?text=…&feature={fid}"
+            root = parse(dump_dom(chromium, f"{base}/live?text={text_q}&feature={fid}", a.budget))
+            check_live(c, root, page, api, fid, a.live_text)
+            check_nav(c, root, "/live")
+            check_live(c, parse(dump_dom(chromium, f"{base}/live?text={text_q}", a.budget)), "/live?text=…", first, None, a.live_text)
+            check_try(c, parse(dump_dom(chromium, f"{base}/features/{fid}?text={text_q}", a.budget)), f"/features/{fid}?text=…", api, fid)
+    else:
+        status, body = http_json(f"{base}/api/activations", {"text": "hello"})
+        c.check("/api/activations", "answers 503 with a message when live is off",
+                status == 503 and "model" in str(body.get("error", {}).get("message", "")), f"status {status}")
+        check_live_off(c, parse(dump_dom(chromium, f"{base}/live", a.budget)), "/live")
+        check_live_off(c, parse(dump_dom(chromium, f"{base}/live?text={text_q}&feature={a.feature}", a.budget)), "/live?text=…&feature=…")
 
     if c.failed:
         print(f"browser test: {len(c.failed)} check(s) FAILED, {c.passed} passed:", file=sys.stderr)

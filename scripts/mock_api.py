@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 """Mock saescope server: serves Public/ like the real server and fake API JSON per docs/API.md.
 
-Usage: python3 scripts/mock_api.py [--port 8080] [--host 127.0.0.1]
+Usage: python3 scripts/mock_api.py [--port 8080] [--host 127.0.0.1] [--live]
 
 Path mapping (mirrors the Swift server):
   /                 -> Public/index.html
   /features/{id}    -> Public/feature.html
+  /live             -> Public/live.html
   /api/...          -> fake JSON (deterministic, seeded by latent id)
+  POST /api/activations -> with --live (or MOCK_LIVE=1): fake live activations (words as tokens,
+                       a "<|im_start|>" special token first; text containing MOCK_BUSY answers 503
+                       with Retry-After); without: 503 "live activations need a language model…"
   anything else     -> the file under Public/ (404 if absent)
 
 Every latent's first top example contains tricky tokens (an HTML injection attempt, "\\n",
@@ -22,6 +26,8 @@ import os
 import random
 import re
 import sys
+import time
+import zlib
 from http.server import ThreadingHTTPServer, BaseHTTPRequestHandler
 from urllib.parse import urlsplit, parse_qs
 
@@ -50,10 +56,11 @@ CONTENT_TYPES = {".html": "text/html; charset=utf-8", ".css": "text/css; charset
 
 
 class ApiError(Exception):
-    def __init__(self, status, message):
+    def __init__(self, status, message, headers=None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.headers = headers or {}
 
 
 def is_dead(i):
@@ -260,6 +267,98 @@ def search_tokens(qs):
     return {"token": token, "matches": matches}
 
 
+# ---- live activations (POST /api/activations) ----------------------------------------------
+
+LIVE = os.environ.get("MOCK_LIVE") == "1"
+LIVE_LIMITS = {"max_text_bytes": 16384, "max_tokens": 1024, "max_top_k": 64, "max_features": 64}
+BOS = "<|im_start|>"
+
+
+def crc(s):
+    return zlib.crc32(s.encode("utf-8"))
+
+
+def mock_tokenize(text):
+    """Words with their leading space; newlines and other whitespace as tokens of their own."""
+    return re.findall(r" ?" + re.escape(XSS) + r"| ?[^\s]+|\n|[^\S\n]+", text)  # the injection stays one token
+
+
+def token_latents_of(tok, pos, requested):
+    """{latent: value} for one token: 12 deterministic latents, plus requested ones on ~45% of tokens."""
+    r = random.Random(crc(tok) * 31 + pos % 3)
+    acts = {}
+    for k in range(12):
+        j = r.randrange(N_LATENTS)
+        acts[j] = round(ALL[j]["max_activation"] * r.uniform(0.05, 0.9) if ALL[j]["max_activation"] else r.uniform(0.1, 2), 4)
+    for j in requested:
+        if crc("%s|%d" % (tok, j)) % 100 < 45:
+            mx = ALL[j]["max_activation"] or 2.0
+            acts[j] = round(mx * (0.15 + (crc("%d|%s" % (j, tok)) % 100) / 110), 4)
+    return acts
+
+
+def activations(body):
+    if not LIVE:
+        raise ApiError(503, "live activations need a language model and an SAE: start the server with "
+                            "'saescope serve --index I --model M --sae S'")
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    text = body.get("text")
+    if not isinstance(text, str):
+        raise ApiError(400, "field 'text' is required and must be a string")
+    nbytes = len(text.encode("utf-8"))
+    if nbytes > LIVE_LIMITS["max_text_bytes"]:
+        raise ApiError(413, "field 'text' is %d bytes; this server takes at most %d" % (nbytes, LIVE_LIMITS["max_text_bytes"]))
+    if "MOCK_BUSY" in text:
+        raise ApiError(503, "the live model is busy (4 requests queued); retry shortly", {"Retry-After": "2"})
+    feats = body.get("features") or []
+    if not isinstance(feats, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in feats):
+        raise ApiError(400, "field 'features' must be an array of latent ids")
+    if len(feats) > LIVE_LIMITS["max_features"]:
+        raise ApiError(400, "field 'features' has %d ids; at most %d" % (len(feats), LIVE_LIMITS["max_features"]))
+    for j in feats:
+        if not 0 <= j < N_LATENTS:
+            raise ApiError(400, "field 'features' has latent %d; this SAE has latents 0 to %d" % (j, N_LATENTS - 1))
+    def int_field(name, default, hi):
+        v = body.get(name, default)
+        if not isinstance(v, int) or isinstance(v, bool) or not 1 <= v <= hi:
+            raise ApiError(400, "field '%s' must be an integer from 1 to %d" % (name, hi))
+        return v
+    top_k = int_field("top_k", 8, LIVE_LIMITS["max_top_k"])
+    n_top = int_field("top_latents", 50, 200)
+    t0 = time.perf_counter()
+    toks = [BOS] + mock_tokenize(text)
+    if len(toks) > LIVE_LIMITS["max_tokens"]:
+        raise ApiError(413, "the text is %d tokens; this server takes at most %d" % (len(toks), LIVE_LIMITS["max_tokens"]))
+    special = [i == 0 for i in range(len(toks))]
+    per_tok = []
+    for i, t in enumerate(toks):
+        a = token_latents_of(t, i, feats)
+        if i == 0:  # the attention sink: huge values, excluded from rankings
+            a = {j: round(v * 40, 3) for j, v in a.items()}
+        per_tok.append(a)
+    token_latents = [[{"id": j, "value": v} for j, v in sorted(a.items(), key=lambda kv: -kv[1])[:top_k]] for a in per_tok]
+    features = [{"id": j, "activations": [a.get(j, 0) for a in per_tok]} for j in feats]
+    best = {}
+    for i, a in enumerate(per_tok):
+        if special[i]:
+            continue
+        for j, v in a.items():
+            b = best.setdefault(j, {"id": j, "max": 0, "token": i, "count": 0})
+            b["count"] += 1
+            if v > b["max"]:
+                b["max"], b["token"] = v, i
+    top = sorted(best.values(), key=lambda b: (-b["max"], b["id"]))[:n_top]
+    ids = {x["id"] for l in token_latents for x in l} | set(feats) | {b["id"] for b in top}
+    latents = {str(j): {"explanation": ALL[j]["explanation"], "density": ALL[j]["density"],
+                        "max_activation": ALL[j]["max_activation"]} for j in sorted(ids)}
+    ms = (time.perf_counter() - t0) * 1000
+    return {"hook": SAE["sae"]["hook"], "tokens": toks, "token_ids": [crc(t) % 49152 for t in toks],
+            "special": special, "token_latents": token_latents, "features": features, "top_latents": top,
+            "latents": latents,
+            "timing_ms": {"tokenize": 0.05, "queue": 0, "model": round(ms * 0.7, 3), "encode": round(ms * 0.3, 3), "index": 0.1}}
+
+
 class Handler(BaseHTTPRequestHandler):
     server_version = "saescope-mock/0.1"
 
@@ -282,16 +381,30 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def send_json(self, status, obj):
+    def send_json(self, status, obj, extra=None):
         body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        self.send_body(status, "application/json; charset=utf-8", body, {"Access-Control-Allow-Origin": "*"})
+        self.send_body(status, "application/json; charset=utf-8", body, {"Access-Control-Allow-Origin": "*", **(extra or {})})
 
     def do_HEAD(self):
         self.do_GET()
 
     def do_POST(self):
         path = urlsplit(self.path).path
-        if path.startswith("/api/"):
+        if path == "/api/activations":
+            try:
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                try:
+                    body = json.loads(raw.decode("utf-8")) if raw else None
+                except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                    raise ApiError(400, "the request body is not valid JSON (%s)" % e)
+                out = activations(body)
+                t = out["timing_ms"]
+                self.send_json(200, out, {"Server-Timing": ", ".join("%s;dur=%.2f" % kv for kv in t.items()),
+                                          "Cache-Control": "no-store"})
+            except ApiError as e:
+                self.send_json(e.status, {"error": {"status": e.status, "message": e.message}}, e.headers)
+        elif path.startswith("/api/"):
             self.send_json(405, {"error": {"status": 405, "message": "method POST not allowed"}})
         else:
             self.send_body(405, "text/plain; charset=utf-8", b"method not allowed\n")
@@ -309,15 +422,17 @@ class Handler(BaseHTTPRequestHandler):
             return self.file("index.html")
         if re.fullmatch(r"/features/[^/]+", path):
             return self.file("feature.html")
+        if path == "/live":
+            return self.file("live.html")
         return self.file(path.lstrip("/"))
 
     def api(self, path, qs):
         if os.environ.get("MOCK_FAIL") == "1":
             raise ApiError(503, "too many connections")
         if path == "/api/health":
-            return {"status": "ok", "version": "0.1.0", "latents": N_LATENTS, "live": False}
+            return {"status": "ok", "version": "0.1.0", "latents": N_LATENTS, "live": LIVE}
         if path == "/api/sae":
-            return SAE
+            return dict(SAE, live=LIVE, **({"live_limits": LIVE_LIMITS} if LIVE else {}))
         if path == "/api/features":
             return features_page(qs)
         m = re.fullmatch(r"/api/features/([^/]+)", path)
@@ -345,9 +460,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=8080)
+    ap.add_argument("--live", action="store_true", help="answer POST /api/activations (as if a model were loaded)")
     a = ap.parse_args()
+    global LIVE
+    LIVE = LIVE or a.live
     srv = ThreadingHTTPServer((a.host, a.port), Handler)
-    print("mock saescope on http://%s:%d/" % (a.host, a.port), flush=True)
+    print("mock saescope on http://%s:%d/%s" % (a.host, a.port, " (live)" if LIVE else ""), flush=True)
     try:
         srv.serve_forever()
     except KeyboardInterrupt:

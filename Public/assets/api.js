@@ -1,10 +1,12 @@
 // Fetch wrapper for the saescope JSON API (docs/API.md).
 
 export class ApiError extends Error {
-  constructor(status, message) {
+  constructor(status, message, retryAfter = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
+    /** Seconds from a Retry-After header (503 when the live queue is full), else null. */
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -33,6 +35,39 @@ export async function api(path, params = {}) {
   if (!res.ok) {
     const msg = body && body.error && body.error.message;
     throw new ApiError(res.status, msg || `HTTP ${res.status} ${res.statusText || ""}`.trim());
+  }
+  if (body == null) throw new ApiError(res.status, "the server sent a response that is not JSON");
+  return body;
+}
+
+/**
+ * POST /api/<path> with a JSON body. Resolves to the parsed JSON; throws ApiError carrying the
+ * API's own message, the status, and Retry-After (seconds) when the server sent one.
+ */
+export async function apiPost(path, payload, { signal } = {}) {
+  let res;
+  try {
+    res = await fetch(`/api/${path.replace(/^\/+/, "")}`, {
+      method: "POST",
+      headers: { Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify(payload),
+      signal,
+    });
+  } catch (e) {
+    if (e && e.name === "AbortError") throw e;
+    throw new ApiError(0, `cannot reach the server (${e.message})`);
+  }
+  const text = await res.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (!res.ok) {
+    const msg = body && body.error && body.error.message;
+    const ra = parseInt(res.headers.get("Retry-After") || "", 10);
+    throw new ApiError(res.status, msg || `HTTP ${res.status} ${res.statusText || ""}`.trim(), Number.isFinite(ra) ? ra : null);
   }
   if (body == null) throw new ApiError(res.status, "the server sent a response that is not JSON");
   return body;

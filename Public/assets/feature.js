@@ -2,10 +2,11 @@
 // Every token on the page is shaded on one scale: activation / largest activation on the page.
 
 import { api, ApiError } from "./api.js";
-import { h, clear, $, fmtInt, fmtNum, fmtAct, fmtDensity, fmtPercent } from "./dom.js";
+import { h, append, clear, $, fmtInt, fmtNum, fmtAct, fmtDensity, fmtPercent } from "./dom.js";
 import { mountHistogram } from "./histogram.js";
 import { renderExample, featurePageMax, tokenChip, quoteToken, displayToken } from "./tokens.js";
 import { initChrome, showError } from "./common.js";
+import { mountTry } from "./tryit.js";
 
 const BREAKS_KEY = "saescope.lineBreaks";
 const LOGY_KEY = "saescope.histLogY";
@@ -187,13 +188,13 @@ function initTokenInfo(feature, scaleMax) {
     if (selected) selected.classList.remove("selected");
     selected = tok;
     tok.classList.add("selected");
-    clear(text).append(
+    append(clear(text), [
       h("code", { class: "tokchip" }, displayToken(raw)), " ",
       h("span", { class: "muted" }, quoteToken(raw)), " ",
       h("strong", {}, `activation ${fmtAct(a)}`),
       scaleMax > 0 ? h("span", { class: "muted" }, ` (${fmtPercent(a / scaleMax, 0)} of page max)`) : null,
       ex && ex.document != null
-        ? h("span", { class: "muted" }, ` · doc ${ex.document}, position ${(ex.offset || 0) + i}`) : null);
+        ? h("span", { class: "muted" }, ` · doc ${ex.document}, position ${(ex.offset || 0) + i}`) : null]);
     box.hidden = false;
   });
   $("#tok-info-close").addEventListener("click", hide);
@@ -262,6 +263,10 @@ async function main() {
     renderHistogram(f.histogram, scaleMax); // after un-hiding, so it is drawn at the real width
     initTokenInfo(f, scaleMax);
     initKeys(f);
+    mountTry({
+      id, scaleMax: (f.stats && f.stats.max_activation) || scaleMax,
+      onSnippet: (p, tokens, activations) => snippetData.set(p, { tokens, activations }),
+    });
   } catch (e) {
     status.hidden = false;
     showError(status, e, "Could not show this latent");

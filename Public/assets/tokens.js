@@ -56,22 +56,24 @@ export function maxIndex(ex) {
 }
 
 /**
- * One example as a <p class="snippet"> of <span class="tok"> elements.
+ * Tokens as a <p class="snippet"> of <span class="tok"> elements.
  * Each token carries data-act (its activation) and data-i; shaded tokens also data-shade
  * (opacity, 3 decimals) and the CSS variable --a used for their background.
  * Newline tokens are followed by <br class="nl"> (hidden unless line breaks are switched on).
+ * opts: scaleOf(i) — the activation that shades token i fully; maxIndex — the token to outline;
+ * titleOf(i, a) — its hover title; special — booleans, special tokens get class "special".
  */
-export function renderExample(ex, scaleMax) {
+export function renderTokens(tokens, activations, opts = {}) {
   const p = h("p", { class: "snippet" });
-  const mi = maxIndex(ex);
-  const toks = ex.tokens || [];
-  const acts = ex.activations || [];
-  toks.forEach((tok, i) => {
+  const { scaleOf = () => 0, maxIndex: mi = -1, titleOf, special = [] } = opts;
+  const acts = activations || [];
+  (tokens || []).forEach((tok, i) => {
     const a = Number(acts[i]) || 0;
-    const alpha = shade(a, scaleMax);
+    const alpha = shade(a, scaleOf(i));
     const span = h("span", {
-      class: "tok" + (alpha > 0 ? " on" : "") + (alpha >= 0.5 ? " hot" : "") + (i === mi ? " max" : ""),
-      title: `${quoteToken(tok)}  activation ${fmtAct(a)}`,
+      class: "tok" + (alpha > 0 ? " on" : "") + (alpha >= 0.5 ? " hot" : "") + (i === mi ? " max" : "")
+        + (special[i] ? " special" : ""),
+      title: titleOf ? titleOf(i, a) : `${quoteToken(tok)}  activation ${fmtAct(a)}`,
       dataset: { act: String(a), i: String(i) },
     }, displayToken(tok));
     if (alpha > 0) {
@@ -83,6 +85,11 @@ export function renderExample(ex, scaleMax) {
     for (let k = newlineCount(tok); k > 0; k--) p.appendChild(h("br", { class: "nl" }));
   });
   return p;
+}
+
+/** One example (tokens + activations) on one scale, its max token outlined. */
+export function renderExample(ex, scaleMax) {
+  return renderTokens(ex.tokens, ex.activations, { scaleOf: () => scaleMax, maxIndex: maxIndex(ex) });
 }
 
 /** A token shown on its own (logit lists, token search results); whitespace-only tokens show ␣. */
