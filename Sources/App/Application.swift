@@ -84,6 +84,7 @@ public final class Application: Sendable {
                     x.key("max_tokens"); x.int(live.limits.maxTokens)
                     x.key("max_top_k"); x.int(live.limits.maxTopK)
                     x.key("max_features"); x.int(live.limits.maxFeatures)
+                    x.key("max_top_latents"); x.int(live.limits.maxTopLatents)
                 }
             }
         }
