@@ -4,7 +4,7 @@ import Tensors
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a weight file's format, metadata and tensors (.gguf, .safetensors, .npy, .npz).",
+        abstract: "Print a weight file's format, metadata and tensors (.gguf, .safetensors, .npy, .npz, .pt).",
         discussion: "Long metadata arrays are summarised, e.g. tokenizer.ggml.tokens: [string × 49152]. Shapes are outermost first, as numpy prints them (GGUF lists them innermost first).")
 
     @Argument(help: "The weight file to inspect.")
@@ -14,7 +14,7 @@ struct Inspect: ParsableCommand {
         try reportingErrors {
             let file = try MappedFile(path: path)
             guard let format = WeightFormat.detect(file) else {
-                throw TensorFileError(.unsupported, file: path, "is not a GGUF, safetensors, npy or npz file.")
+                throw TensorFileError(.unsupported, file: path, "is not a GGUF, safetensors, npy, npz or PyTorch .pt file.")
             }
             var metadata: [(String, String)] = []
             let tensors: [Tensor]
@@ -38,6 +38,18 @@ struct Inspect: ParsableCommand {
                 let methods = Set(npz.methods).sorted().map { $0 == 0 ? "stored" : "deflated" }
                 say("\(path): npz, \(npz.arrays.count) arrays (\(methods.joined(separator: ", ")))")
                 tensors = npz.tensors
+            case .torch:
+                let torch = try TorchFile(file: file)
+                say("\(path): PyTorch .pt (torch.save zip, archive '\(torch.archiveName)')")
+                if case .dict(let entries) = torch.root {
+                    for entry in entries {
+                        switch entry.value {
+                        case .tensor, .dict: continue
+                        default: metadata.append((entry.key.string ?? "\(entry.key)", "\(entry.value)"))
+                        }
+                    }
+                }
+                tensors = torch.tensors
             }
             if !metadata.isEmpty {
                 say("metadata:")
