@@ -55,6 +55,12 @@ public struct NpzFile: Sendable {
         self.methods = methods
     }
 
+    /// The array names (member names without `.npy`) of the npz archive `file`, read from its
+    /// central directory only: nothing is inflated, so this is cheap for any archive size.
+    public static func arrayNames(in file: MappedFile) throws -> [String] {
+        try ZipArchive(file).entries.map(\.name).filter { $0.hasSuffix(".npy") }.map { String($0.dropLast(4)) }
+    }
+
     /// The tensor named `name` (without `.npy`); throws `notFound` when it is not in the archive.
     public func tensor(_ name: String) throws -> Tensor {
         guard let array = arrays.first(where: { $0.tensor.name == name }) else {
