@@ -24,16 +24,22 @@ extension SparseAutoencoder {
 
     /// Loads an SAE from a file or folder in any known format, told apart by its contents.
     public static func load(_ path: String) throws -> SparseAutoencoder {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw SAEError.unknownFormat(path: path, reason: "no such file or folder")
         }
-        let url = URL(fileURLWithPath: path)
-        guard let format = formats.first(where: { $0.claims(url, isFolder.boolValue) }) else {
+        guard let format = format(of: path) else {
             let names = formats.map(\.name).joined(separator: ", ")
             throw SAEError.unknownFormat(path: path, reason: "it is none of the formats saescope reads (\(names)); see docs/SAE_FORMATS.md")
         }
-        return try format.load(url)
+        return try format.load(URL(fileURLWithPath: path))
+    }
+
+    /// The first format that claims the file or folder at `path` (a cheap look, nothing loaded).
+    public static func format(of path: String) -> SAEFormat? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return nil }
+        let url = URL(fileURLWithPath: path)
+        return formats.first { $0.claims(url, isFolder.boolValue) }
     }
 }
 

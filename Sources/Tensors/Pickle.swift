@@ -45,6 +45,16 @@ public indirect enum PickleValue: Sendable, Equatable {
         return nil
     }
 
+    /// Whether a tensor is inside this value (bounded by the reader's nesting limit).
+    public var containsTensor: Bool {
+        switch self {
+        case .tensor: true
+        case .list(let items), .tuple(let items): items.contains { $0.containsTensor }
+        case .dict(let entries): entries.contains { $0.value.containsTensor }
+        default: false
+        }
+    }
+
     /// A short description of what kind of value this is, for error messages.
     public var kindName: String {
         switch self {
@@ -430,7 +440,9 @@ struct PickleReader {
         case .bytes(let b): return "<\(b.count) bytes>"
         case .list(let items): return list(items, "[", "]")
         case .tuple(let items): return list(items, "(", ")")
-        case .dict(let entries): return "{\(entries.count) entries}"
+        case .dict(let entries):
+            let shown = entries.prefix(6).map { describe($0.key, depth: depth + 1) + ": " + describe($0.value, depth: depth + 1) }
+            return "{" + shown.joined(separator: ", ") + (entries.count > 6 ? ", …" : "") + "}"
         case .global(let module, let name): return "\(module).\(name)"
         case .storage(let s): return "torch.\(s.typeName)('\(s.key)', \(s.count))"
         case .tensor(let t): return "tensor\(t.shape) of \(t.storage.dtype.rawValue)"
