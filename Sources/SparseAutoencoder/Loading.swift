@@ -20,20 +20,26 @@ public struct SAEFormat: Sendable {
 
 extension SparseAutoencoder {
     /// Every format saescope reads, in the order they are tried.
-    public static let formats: [SAEFormat] = [.saescope]
+    public static let formats: [SAEFormat] = [.saescope, .saelens, .sparsify, .openai, .gemmascope]
 
     /// Loads an SAE from a file or folder in any known format, told apart by its contents.
     public static func load(_ path: String) throws -> SparseAutoencoder {
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+        guard FileManager.default.fileExists(atPath: path) else {
             throw SAEError.unknownFormat(path: path, reason: "no such file or folder")
         }
-        let url = URL(fileURLWithPath: path)
-        guard let format = formats.first(where: { $0.claims(url, isFolder.boolValue) }) else {
+        guard let format = format(of: path) else {
             let names = formats.map(\.name).joined(separator: ", ")
             throw SAEError.unknownFormat(path: path, reason: "it is none of the formats saescope reads (\(names)); see docs/SAE_FORMATS.md")
         }
-        return try format.load(url)
+        return try format.load(URL(fileURLWithPath: path))
+    }
+
+    /// The first format that claims the file or folder at `path` (a cheap look, nothing loaded).
+    public static func format(of path: String) -> SAEFormat? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else { return nil }
+        let url = URL(fileURLWithPath: path)
+        return formats.first { $0.claims(url, isFolder.boolValue) }
     }
 }
 
@@ -69,4 +75,62 @@ func transposed(_ m: [Float], rows: Int, cols: Int) -> [Float] {
         }
     }
     return out
+}
+
+/// The tensor called `name` among `tensors`, or a `missingTensor` error naming `path`.
+func tensor(_ name: String, in tensors: [Tensor], path: String) throws -> Tensor {
+    guard let tensor = tensors.first(where: { $0.name == name }) else {
+        throw SAEError.missingTensor(path: path, tensor: name)
+    }
+    return tensor
+}
+
+/// A JSON config file as a dictionary; a missing file or bad JSON is a `badConfig` naming it.
+func readJSONConfig(_ url: URL) throws -> [String: Any] {
+    let data: Data
+    do { data = try Data(contentsOf: url) } catch {
+        throw SAEError.badConfig(path: url.path, reason: "cannot read it (\(error.localizedDescription))")
+    }
+    guard let object = try? JSONSerialization.jsonObject(with: data), let dict = object as? [String: Any] else {
+        throw SAEError.badConfig(path: url.path, reason: "it is not a JSON object")
+    }
+    return dict
+}
+
+/// Whether `url` is a folder holding every file in `names`.
+func folder(_ url: URL, holds names: [String]) -> Bool {
+    names.allSatisfy { FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path) }
+}
+
+/// Config values as the strings `Info.metadata` keeps: scalars only, nested values skipped.
+func metadataStrings(_ config: [String: Any], keys: [String]) -> [String: String] {
+    var result: [String: String] = [:]
+    for key in keys {
+        switch config[key] {
+        case let s as String: result[key] = s
+        case let n as NSNumber: result[key] = jsonBool(n).map { $0 ? "true" : "false" } ?? n.stringValue
+        default: break
+        }
+    }
+    return result
+}
+
+/// A JSON boolean (JSONSerialization gives booleans as NSNumbers of type "c").
+func jsonBool(_ value: Any?) -> Bool? {
+    guard let n = value as? NSNumber, String(cString: n.objCType) == "c" else { return nil }
+    return n.boolValue
+}
+
+/// A JSON integer (not a boolean, not a fraction).
+func jsonInt(_ value: Any?) -> Int? {
+    guard let n = value as? NSNumber, jsonBool(n) == nil else { return nil }
+    let d = n.doubleValue
+    guard d.rounded() == d, abs(d) < 1e15 else { return nil }
+    return Int(d)
+}
+
+/// Whether `url` names an existing folder.
+func isDirectory(_ url: URL) -> Bool {
+    var isFolder: ObjCBool = false
+    return FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue
 }

@@ -1,20 +1,27 @@
 import ArgumentParser
 import Foundation
+import SparseAutoencoder
 import Tensors
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a weight file's format, metadata and tensors (.gguf, .safetensors, .npy, .npz).",
-        discussion: "Long metadata arrays are summarised, e.g. tokenizer.ggml.tokens: [string × 49152]. Shapes are outermost first, as numpy prints them (GGUF lists them innermost first).")
+        abstract: "Print a weight file's format, metadata and tensors (.gguf, .safetensors, .npy, .npz, .pt), and what an SAE file or folder holds.",
+        discussion: "Long metadata arrays are summarised, e.g. tokenizer.ggml.tokens: [string × 49152]. Shapes are outermost first, as numpy prints them (GGUF lists them innermost first). SAE folders (SAELens, sparsify) and files (saescope, OpenAI .pt, Gemma Scope params.npz) also get their format, activation, input processing, widths, hook and model.")
 
-    @Argument(help: "The weight file to inspect.")
+    @Argument(help: "The weight file, or SAE folder, to inspect.")
     var path: String
 
     func run() throws {
         try reportingErrors {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), isFolder.boolValue {
+                // Folders are SAEs or nothing: the loader's error says why not.
+                Self.describe(try SparseAutoencoder.load(path))
+                return
+            }
             let file = try MappedFile(path: path)
             guard let format = WeightFormat.detect(file) else {
-                throw TensorFileError(.unsupported, file: path, "is not a GGUF, safetensors, npy or npz file.")
+                throw TensorFileError(.unsupported, file: path, "is not a GGUF, safetensors, npy, npz or PyTorch .pt file.")
             }
             var metadata: [(String, String)] = []
             let tensors: [Tensor]
@@ -38,6 +45,15 @@ struct Inspect: ParsableCommand {
                 let methods = Set(npz.methods).sorted().map { $0 == 0 ? "stored" : "deflated" }
                 say("\(path): npz, \(npz.arrays.count) arrays (\(methods.joined(separator: ", ")))")
                 tensors = npz.tensors
+            case .torch:
+                let torch = try TorchFile(file: file)
+                say("\(path): PyTorch .pt (torch.save zip, archive '\(torch.archiveName)')")
+                if case .dict(let entries) = torch.root {
+                    for entry in entries where !entry.value.containsTensor {
+                        metadata.append((entry.key.string ?? "\(entry.key)", "\(entry.value)"))
+                    }
+                }
+                tensors = torch.tensors
             }
             if !metadata.isEmpty {
                 say("metadata:")
@@ -55,6 +71,29 @@ struct Inspect: ParsableCommand {
             let bytes = tensors.reduce(0) { $0 + $1.byteCount }
             let megabytes = String(format: bytes < 100_000 ? "%.3f" : "%.1f", Double(bytes) / 1e6)
             say("\(tensors.count) tensor\(tensors.count == 1 ? "" : "s"), \(parameters) parameters, \(megabytes) MB")
+            // A file an SAE format claims is also described as that SAE; a .pt that is not an
+            // SAE (any state dict) keeps just the listing above, plus why.
+            if let format = SparseAutoencoder.format(of: path) {
+                do { Self.describe(try SparseAutoencoder.load(path)) } catch {
+                    say("not readable as an SAE (\(format.name) format): \(error)")
+                }
+            }
+        }
+    }
+
+    /// The SAE as saescope will run it.
+    static func describe(_ sae: SparseAutoencoder) {
+        let info = sae.info
+        say("SAE (\(info.format) format): \(info.path)")
+        say("  activation: \(sae.activation)")
+        say("  input normalisation: \(sae.normalization)")
+        say("  subtracts the decoder bias first: \(sae.subtractsDecoderBias ? "yes" : "no")")
+        say("  d_in: \(sae.inputWidth), latents: \(sae.latentCount)")
+        say("  hook: \(info.hookName ?? "unknown (pass --hook)")")
+        say("  model: \(info.modelName ?? "unknown")")
+        if !info.metadata.isEmpty {
+            say("  metadata:")
+            for (key, value) in info.metadata.sorted(by: { $0.key < $1.key }) { say("    \(key): \(quoted(value))") }
         }
     }
 

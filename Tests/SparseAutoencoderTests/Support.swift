@@ -1,3 +1,5 @@
+import Foundation
+import XCTest
 import SparseAutoencoder
 
 /// A small deterministic generator so tests need no seeds from the system.
@@ -22,3 +24,17 @@ func makeSAE(d: Int, n: Int, activation: SparseAutoencoder.Activation,
         info: .init(format: "test", path: "memory"))
 }
 
+
+/// The path of a committed fixture (a file or folder under Fixtures/).
+func fixturePath(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    guard let root = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
+        XCTFail("the Fixtures folder is missing from the test bundle", file: file, line: line)
+        throw XCTSkip("missing fixtures")
+    }
+    let url = root.appendingPathComponent(name)
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        XCTFail("missing fixture \(name)", file: file, line: line)
+        throw XCTSkip("missing fixture \(name)")
+    }
+    return url.path
+}
