@@ -128,7 +128,8 @@ public struct Corpus: Sendable {
 final class ChunkReader {
     let path: String
     private let handle: FileHandle
-    private var stream: z_stream?
+    /// zlib keeps a pointer back to its stream, so the stream lives at one address.
+    private var stream: UnsafeMutablePointer<z_stream>?
     private var finished = false
     /// Bytes of the file (as stored) consumed so far.
     private(set) var storedBytesRead = 0
@@ -139,9 +140,11 @@ final class ChunkReader {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CorpusError.unreadable(path, "cannot open it") }
         self.handle = handle
         if gzip {
-            var s = z_stream()
+            let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            s.initialize(to: z_stream())
             // 16 + MAX_WBITS: a gzip header and trailer around the deflate data.
-            guard inflateInit2_(&s, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            guard inflateInit2_(s, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                s.deallocate()
                 throw CorpusError.unreadable(path, "zlib could not start")
             }
             stream = s
@@ -149,14 +152,17 @@ final class ChunkReader {
     }
 
     deinit {
-        if stream != nil { inflateEnd(&stream!) }
+        if let stream {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
         try? handle.close()
     }
 
     /// The next chunk of content, or nil at the end.
     func next() throws -> [UInt8]? {
         guard !finished else { return nil }
-        guard stream != nil else {
+        guard let stream else {
             let data = handle.readData(ofLength: ChunkReader.chunkSize)
             storedBytesRead += data.count
             if data.isEmpty { finished = true; return nil }
@@ -172,23 +178,23 @@ final class ChunkReader {
             }
             var done = false
             try input.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-                stream!.next_in = UnsafeMutablePointer(mutating: raw.bindMemory(to: Bytef.self).baseAddress)
-                stream!.avail_in = uInt(raw.count)
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: raw.bindMemory(to: Bytef.self).baseAddress)
+                stream.pointee.avail_in = uInt(raw.count)
                 var buffer = [UInt8](repeating: 0, count: 4 * ChunkReader.chunkSize)
-                while stream!.avail_in > 0 && !done {
+                while stream.pointee.avail_in > 0 && !done {
                     let produced: Int = try buffer.withUnsafeMutableBufferPointer { b in
-                        stream!.next_out = b.baseAddress
-                        stream!.avail_out = uInt(b.count)
-                        let rc = inflate(&stream!, Z_NO_FLUSH)
+                        stream.pointee.next_out = b.baseAddress
+                        stream.pointee.avail_out = uInt(b.count)
+                        let rc = inflate(stream, Z_NO_FLUSH)
                         if rc == Z_STREAM_END {
                             done = true
                         } else if rc != Z_OK && rc != Z_BUF_ERROR {
                             throw CorpusError.unreadable(path, "corrupt gzip data (zlib error \(rc))")
                         }
-                        return b.count - Int(stream!.avail_out)
+                        return b.count - Int(stream.pointee.avail_out)
                     }
                     out += buffer[..<produced]
-                    if produced == 0 && stream!.avail_in > 0 && !done { break }
+                    if produced == 0 && stream.pointee.avail_in > 0 && !done { break }
                 }
             }
             if done {
