@@ -31,7 +31,9 @@ public enum ExplanationImport {
             var written = 0, skipped = 0
             for row in rows {
                 try exists.bind(.int(row.latent))
-                guard row.latent >= 0, try exists.step() else { skipped += 1; continue }
+                let found = try exists.step()
+                if found { _ = try exists.step() }  // to the end, so no read is in progress at COMMIT
+                guard found else { skipped += 1; continue }
                 try insert.bind(.int(row.latent), .text(row.source), .text(row.text)).run()
                 written += 1
             }
