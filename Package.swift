@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Module map: see ../shared/DESIGN.md "Modules". Arrows point one way:
-// saescope → App → FeatureIndex / HTTP → C system libraries; Tokenizer → Tensors → CZlib;
+// saescope → App → FeatureIndex / HTTP → C system libraries; saescope → Indexer → FeatureIndex, Pipeline; Tokenizer → Tensors → CZlib;
 // Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS).
 let package = Package(
     name: "saescope",
@@ -26,8 +26,9 @@ let package = Package(
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
         .target(name: "HTTP", dependencies: ["CZlib"]),
         .target(name: "App", dependencies: ["FeatureIndex", "HTTP", "LanguageModel", "Pipeline", "SparseAutoencoder"]),
+        .target(name: "Indexer", dependencies: ["FeatureIndex", "Pipeline", "SparseAutoencoder", "LanguageModel", "Tokenizer", "Kernels", "CZlib"]),
         .executableTarget(name: "saescope", dependencies: [
-            "App", "FeatureIndex", "HTTP", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer",
+            "App", "FeatureIndex", "HTTP", "Indexer", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
@@ -37,6 +38,8 @@ let package = Package(
         .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "IndexerTests", dependencies: ["Indexer", "FeatureIndex", "Pipeline", "SparseAutoencoder", "LanguageModel", "Tokenizer"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "AppTests", dependencies: ["App", "FeatureIndex", "HTTP", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tokenizer"]),
     ]
 )

@@ -164,6 +164,10 @@ public struct GPT2Model: LanguageModel {
         try forward(tokens, hooks: hooks, logits: wantLogits, visit: { _ in })
     }
 
+    public func withUnembedding<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: unembedding.pointer, count: vocabularySize * dModel))
+    }
+
     /// `forward`, telling `visit` each hook point the pass reaches (tests check where it stops).
     func forward(_ tokens: [Int], hooks: Set<HookPoint>, logits wantLogits: Bool,
                  visit: (HookPoint) -> Void) throws -> ForwardResult {

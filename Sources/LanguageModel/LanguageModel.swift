@@ -70,6 +70,11 @@ public protocol LanguageModel: Sendable {
     /// Runs one sequence of token ids, stopping after the deepest requested hook unless
     /// `logits` is true.
     func forward(_ tokens: [Int], hooks: Set<HookPoint>, logits: Bool) throws -> ForwardResult
+
+    /// Calls `body` with the unembedding matrix (V, C), one row per token, as the model
+    /// multiplies the final-normed residual by it (the token embedding itself when tied). Index
+    /// builds take SAE decoder rows · these rows as a latent's logit weights.
+    func withUnembedding<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R
 }
 
 extension LanguageModel {

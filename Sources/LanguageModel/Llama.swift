@@ -45,6 +45,10 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         try self.init(gguf: try GGUFFile(path: path))
     }
 
+    public func withUnembedding<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: weights.unembedding, count: configuration.vocabularySize * configuration.dModel))
+    }
+
     public func forward(_ tokens: [Int], hooks: Set<HookPoint>, logits: Bool) throws -> ForwardResult {
         try validate(tokens, hooks: hooks)
         var result = ForwardResult(activations: [:], logits: nil)

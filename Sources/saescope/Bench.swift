@@ -9,7 +9,7 @@ import Tensors
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks of saescope's own parts (the whole server: scripts/bench-serve.sh).",
-        subcommands: [API.self, BLAS.self, Encode.self, Model.self, Weights.self])
+        subcommands: [API.self, BLAS.self, Encode.self, IndexBuild.self, Model.self, Weights.self])
 
     struct Weights: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -1,0 +1,207 @@
+import CZlib
+import Foundation
+
+// The text an index is built from: `.txt` files (one document each), `.jsonl` files (one
+// document per line, its text in a string field), either gzip-compressed (`.txt.gz`,
+// `.jsonl.gz`), and folders of them, searched recursively. Files are read in sorted path
+// order, so every build over the same inputs sees the same documents in the same order, and
+// `--shard i/n` takes documents i, i + n, i + 2n, … of that one sequence.
+
+public enum CorpusError: Error, CustomStringConvertible, Equatable {
+    case missing(String)
+    case unreadable(String, String)
+    case empty([String])
+
+    public var description: String {
+        switch self {
+        case .missing(let path): return "corpus input \(path) does not exist"
+        case .unreadable(let path, let why): return "cannot read corpus file \(path): \(why)"
+        case .empty(let paths):
+            return "the corpus (\(paths.joined(separator: ", "))) holds no .txt, .jsonl, .txt.gz or .jsonl.gz files with text in them"
+        }
+    }
+}
+
+/// One record of the corpus stream: a document, or a line that could not be read as one.
+public enum CorpusRecord: Equatable {
+    case document(String)
+    /// File, 1-based line number, what is wrong.
+    case bad(String, Int, String)
+}
+
+/// The corpus inputs, resolved to a sorted list of files.
+public struct Corpus: Sendable {
+    public let inputs: [String]
+    public let files: [String]
+    /// The JSONL field that holds the text.
+    public let textField: String
+
+    /// Resolves `inputs` (files and folders) to the files to read; throws when an input is
+    /// missing or nothing readable is found.
+    public init(_ inputs: [String], textField: String = "text") throws {
+        var files: [String] = []
+        for input in inputs {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else { throw CorpusError.missing(input) }
+            if isFolder.boolValue {
+                guard let walker = FileManager.default.enumerator(atPath: input) else { throw CorpusError.unreadable(input, "cannot list the folder") }
+                var found: [String] = []
+                for case let relative as String in walker where Corpus.kind(of: relative) != nil {
+                    found.append((input as NSString).appendingPathComponent(relative))
+                }
+                files += found.sorted()
+            } else {
+                files.append(input)
+            }
+        }
+        guard !files.isEmpty else { throw CorpusError.empty(inputs) }
+        self.inputs = inputs
+        self.files = files
+        self.textField = textField
+    }
+
+    enum Kind { case text, jsonl }
+
+    /// What a file holds, by its name; nil for files a folder walk skips. A file named
+    /// directly is read as text unless its name says JSONL.
+    static func kind(of path: String) -> (Kind, gzip: Bool)? {
+        var name = path.lowercased()
+        let gzip = name.hasSuffix(".gz")
+        if gzip { name.removeLast(3) }
+        if name.hasSuffix(".jsonl") || name.hasSuffix(".ndjson") { return (.jsonl, gzip) }
+        if name.hasSuffix(".txt") { return (.text, gzip) }
+        return nil
+    }
+
+    /// Bytes of all files as stored (compressed sizes for .gz): the measure of progress.
+    public var totalBytes: Int {
+        files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
+    }
+
+    /// Calls `body` with every record in order and the stored bytes read so far; `body` returns
+    /// false to stop.
+    public func forEachRecord(_ body: (CorpusRecord, _ bytesRead: Int) throws -> Bool) throws {
+        var before = 0
+        for file in files {
+            let (kind, gzip) = Corpus.kind(of: file) ?? (.text, false)
+            let reader = try ChunkReader(path: file, gzip: gzip)
+            switch kind {
+            case .text:
+                var bytes: [UInt8] = []
+                while let chunk = try reader.next() { bytes += chunk }
+                if !(try body(.document(String(decoding: bytes, as: UTF8.self)), before + reader.storedBytesRead)) { return }
+            case .jsonl:
+                var pending: [UInt8] = []
+                var line = 0
+                func emit(_ bytes: ArraySlice<UInt8>) throws -> Bool {
+                    line += 1
+                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return true }  // blank lines are not records
+                    return try body(jsonlRecord(bytes, file: file, line: line), before + reader.storedBytesRead)
+                }
+                while let chunk = try reader.next() {
+                    pending += chunk
+                    var start = 0
+                    while let newline = pending[start...].firstIndex(of: 0x0A) {
+                        if !(try emit(pending[start..<newline])) { return }
+                        start = newline + 1
+                    }
+                    pending.removeFirst(start)
+                }
+                if !pending.isEmpty, !(try emit(pending[...])) { return }
+            }
+            before += reader.storedBytesRead
+        }
+    }
+
+    /// A JSONL line as a document, or why it is not one.
+    func jsonlRecord(_ bytes: ArraySlice<UInt8>, file: String, line: Int) -> CorpusRecord {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else { return .bad(file, line, "not valid JSON") }
+        guard let fields = object as? [String: Any] else { return .bad(file, line, "not a JSON object") }
+        guard let value = fields[textField] else { return .bad(file, line, "no '\(textField)' field") }
+        guard let text = value as? String else { return .bad(file, line, "the '\(textField)' field is not a string") }
+        return .document(text)
+    }
+}
+
+/// Reads a file in chunks, inflating gzip on the way, so a large corpus file never sits in
+/// memory whole.
+final class ChunkReader {
+    let path: String
+    private let handle: FileHandle
+    /// zlib keeps a pointer back to its stream, so the stream lives at one address.
+    private var stream: UnsafeMutablePointer<z_stream>?
+    private var finished = false
+    /// Bytes of the file (as stored) consumed so far.
+    private(set) var storedBytesRead = 0
+    static let chunkSize = 1 << 20
+
+    init(path: String, gzip: Bool) throws {
+        self.path = path
+        guard let handle = FileHandle(forReadingAtPath: path) else { throw CorpusError.unreadable(path, "cannot open it") }
+        self.handle = handle
+        if gzip {
+            let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
+            s.initialize(to: z_stream())
+            // 16 + MAX_WBITS: a gzip header and trailer around the deflate data.
+            guard inflateInit2_(s, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                s.deallocate()
+                throw CorpusError.unreadable(path, "zlib could not start")
+            }
+            stream = s
+        }
+    }
+
+    deinit {
+        if let stream {
+            inflateEnd(stream)
+            stream.deallocate()
+        }
+        try? handle.close()
+    }
+
+    /// The next chunk of content, or nil at the end.
+    func next() throws -> [UInt8]? {
+        guard !finished else { return nil }
+        guard let stream else {
+            let data = handle.readData(ofLength: ChunkReader.chunkSize)
+            storedBytesRead += data.count
+            if data.isEmpty { finished = true; return nil }
+            return [UInt8](data)
+        }
+        var out: [UInt8] = []
+        while out.isEmpty {
+            let input = handle.readData(ofLength: ChunkReader.chunkSize)
+            storedBytesRead += input.count
+            if input.isEmpty {
+                finished = true
+                throw CorpusError.unreadable(path, "the gzip data ends early (truncated file?)")
+            }
+            var done = false
+            try input.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+                stream.pointee.next_in = UnsafeMutablePointer(mutating: raw.bindMemory(to: Bytef.self).baseAddress)
+                stream.pointee.avail_in = uInt(raw.count)
+                var buffer = [UInt8](repeating: 0, count: 4 * ChunkReader.chunkSize)
+                while stream.pointee.avail_in > 0 && !done {
+                    let produced: Int = try buffer.withUnsafeMutableBufferPointer { b in
+                        stream.pointee.next_out = b.baseAddress
+                        stream.pointee.avail_out = uInt(b.count)
+                        let rc = inflate(stream, Z_NO_FLUSH)
+                        if rc == Z_STREAM_END {
+                            done = true
+                        } else if rc != Z_OK && rc != Z_BUF_ERROR {
+                            throw CorpusError.unreadable(path, "corrupt gzip data (zlib error \(rc))")
+                        }
+                        return b.count - Int(stream.pointee.avail_out)
+                    }
+                    out += buffer[..<produced]
+                    if produced == 0 && stream.pointee.avail_in > 0 && !done { break }
+                }
+            }
+            if done {
+                finished = true
+                return out.isEmpty ? nil : out
+            }
+        }
+        return out
+    }
+}
