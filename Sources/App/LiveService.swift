@@ -41,7 +41,7 @@ public final class LiveService: Sendable {
         self.limits = limits
         gate = ComputeGate(running: limits.concurrent, waiting: limits.queued, maxWait: limits.maxWait)
         let t = pipeline.tokenizer
-        tokens = TokenJSON(Vocabulary((0..<t.vocabularySize).map { VocabToken(bytes: t.tokenBytes[$0], special: t.isSpecial[$0]) }))
+        tokens = TokenJSON(Vocabulary(tokenBytes: t.tokenBytes, special: t.isSpecial))
     }
 
     /// Request threads this service can hold at once (running + queued); the server adds them

@@ -122,11 +122,11 @@ public struct SyntheticIndex {
     }
 }
 
-/// A small, fast, deterministic PRNG (splitmix64).
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+/// A small, fast, deterministic PRNG (splitmix64), for synthetic data and benchmarks.
+public struct SplitMix64 {
+    public var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -134,5 +134,10 @@ struct SplitMix64 {
         return z ^ (z >> 31)
     }
     /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    public mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    /// Standard normal (Box–Muller).
+    public mutating func normal() -> Float {
+        let u = (Double(next() >> 11) + 1) / Double(1 << 53), v = unit()
+        return Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
+    }
 }

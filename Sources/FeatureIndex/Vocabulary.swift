@@ -17,6 +17,11 @@ public struct Vocabulary: Sendable {
         self.complete = tokens.map { Vocabulary.isCompleteUTF8($0.bytes) }
     }
 
+    /// A tokenizer's vocabulary: token i's bytes and whether it is special.
+    public init(tokenBytes: [[UInt8]], special: [Bool]) {
+        self.init(tokenBytes.indices.map { VocabToken(bytes: tokenBytes[$0], special: $0 < special.count && special[$0]) })
+    }
+
     public var count: Int { tokens.count }
 
     /// For each token, whether its bytes are whole UTF-8 characters, so that it always displays

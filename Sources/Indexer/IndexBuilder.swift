@@ -139,7 +139,7 @@ public final class IndexBuilder {
             }
         } else {
             let tokenizer = pipeline.tokenizer
-            let vocabulary = (0..<tokenizer.vocabularySize).map { VocabToken(bytes: tokenizer.tokenBytes[$0], special: tokenizer.isSpecial[$0]) }
+            let vocabulary = Vocabulary(tokenBytes: tokenizer.tokenBytes, special: tokenizer.isSpecial).tokens
             state = BuildState(latents: pipeline.sae.latentCount, parameters: p, metadata: try freshMetadata(), vocabulary: vocabulary)
         }
         let resumedFrom = state.nextRecord

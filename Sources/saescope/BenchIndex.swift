@@ -1,4 +1,5 @@
 import ArgumentParser
+import FeatureIndex
 import Foundation
 import Indexer
 import Kernels
@@ -57,7 +58,7 @@ extension Bench {
                 let languageModel = try ModelRegistry.load(modelPath)
                 let tokenizer = try BPETokenizer.load(from: modelPath)
                 let d = languageModel.dModel
-                var rng = SplitMix(state: 1)
+                var rng = SplitMix64(seed: 1)
                 let scale = Float(1 / Double(d).squareRoot())
                 let sae = try SparseAutoencoder(
                     inputWidth: d, latentCount: latents, activation: .topK(k), normalization: .none, subtractsDecoderBias: false,
@@ -105,21 +106,5 @@ extension Bench {
                            hook, Double(windows.count * context) / seconds, windows.count, context, Double(context) / saeSeconds))
             }
         }
-    }
-}
-
-/// splitmix64 with a Box–Muller normal, for random weights.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func normal() -> Float {
-        let u = (Double(next() >> 11) + 1) / Double(1 << 53), v = Double(next() >> 11) / Double(1 << 53)
-        return Float((-2 * log(u)).squareRoot() * cos(2 * .pi * v))
     }
 }

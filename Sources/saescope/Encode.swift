@@ -98,7 +98,7 @@ struct Encode: ParsableCommand {
         let ids = pipeline.tokenize(input)
         let (_, codes) = try pipeline.encode(ids, threads: threads)
         let t = pipeline.tokenizer
-        let vocabulary = Vocabulary((0..<t.vocabularySize).map { VocabToken(bytes: t.tokenBytes[$0], special: t.isSpecial[$0]) })
+        let vocabulary = Vocabulary(tokenBytes: t.tokenBytes, special: t.isSpecial)
         let shown = vocabulary.display(ids.map { UInt32($0) })
         if json {
             let tokens = shown.map(jsonString).joined(separator: ", ")

@@ -32,9 +32,7 @@ struct Tokenize: ParsableCommand {
             let summary = "\(ids.count) tokens from \(text.utf8.count) bytes in \(String(format: "%.1f", milliseconds)) ms "
                 + "(\(tokenizer.preTokenizer.rawValue) split, vocabulary of \(tokenizer.vocabularySize))"
             // The index's display rule: a token holding part of a character shows the whole character.
-            let vocabulary = Vocabulary(tokenizer.tokenBytes.indices.map {
-                VocabToken(bytes: tokenizer.tokenBytes[$0], special: tokenizer.isSpecial[$0])
-            })
+            let vocabulary = Vocabulary(tokenBytes: tokenizer.tokenBytes, special: tokenizer.isSpecial)
             let tokens = vocabulary.display(ids.map { UInt32($0) })
             if json {
                 let body: [String: Any] = ["ids": ids, "tokens": tokens]
