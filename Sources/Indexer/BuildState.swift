@@ -12,7 +12,7 @@ import SparseAutoencoder
 
 /// Build options that change what a build computes; parts merge only when these agree.
 public struct BuildParameters: Equatable, Sendable {
-    /// Tokens per window, a BOS the model adds included.
+    /// Tokens per window, the BOS it starts with included.
     public var context = 64
     public var topExamples = 20
     /// Equal-width activation intervals per latent, and examples drawn from each.
@@ -84,7 +84,7 @@ final class BuildState {
     private var entries: [(latent: Int32, position: UInt16, value: Float)] = []
 
     /// Adds one window: `tokens` went through the model, the first `skip` of them are not part
-    /// of the document (a BOS the model adds), the rest start at `position` in `document`.
+    /// of the document (the BOS every window starts with), the rest start at `position` in `document`.
     /// `codes` holds the SAE latents of every row of `tokens`.
     func add(tokens: [Int], skip: Int, document: Int, position: Int, codes: SparseCodes, isSpecial: (Int) -> Bool) {
         entries.removeAll(keepingCapacity: true)

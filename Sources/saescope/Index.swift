@@ -10,7 +10,7 @@ struct Index: ParsableCommand {
         abstract: "Build a feature index from a model, an SAE and a text corpus.",
         discussion: """
             One pass over the corpus: each document is tokenised and cut into windows of --context tokens \
-            (a BOS the model adds counts as one and is left out of every statistic and example, as are other \
+            (every window starts with the model's BOS, which counts as one and is left out of every statistic and example, as are other \
             special tokens), run through the model to the SAE's hook and through the SAE. Per latent the index \
             holds density, max, mean, E[a²], skew, kurtosis, a histogram, the --top strongest windows, \
             --intervals equal-width activation ranges with --per-interval random windows each, logit tokens, \

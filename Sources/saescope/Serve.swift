@@ -138,6 +138,11 @@ struct Serve: ParsableCommand {
     static func demoBundle(model: String?, sae: String?) throws -> (String?, String?, String?) {
         guard let folder = try? Resources.directory("demo"),
               FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.sqlite").path) else {
+            if let folder = try? Resources.directory("demo"),
+               FileManager.default.fileExists(atPath: folder.appendingPathComponent("index.sqlite.gz").path) {
+                throw ValidationError("no --index given, and the demo bundle's index is still packed: run scripts/demo.sh "
+                                      + "(or gunzip -k \(folder.path)/index.sqlite.gz), or pass --index PATH")
+            }
             throw ValidationError("no --index given, and no demo bundle (demo/index.sqlite) beside saescope; pass --index PATH")
         }
         let index = folder.appendingPathComponent("index.sqlite").path
