@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module map: see ../shared/DESIGN.md "Modules". Arrows point one way:
 // saescope → App → FeatureIndex / HTTP → C system libraries; Tokenizer → Tensors → CZlib;
+// Trainer → LanguageModel / SparseAutoencoder → Kernels;
 // Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS).
 let package = Package(
     name: "saescope",
@@ -23,11 +24,12 @@ let package = Package(
         .target(name: "LanguageModel", dependencies: ["Tensors", "Kernels", "Tokenizer"]),
         .target(name: "SparseAutoencoder", dependencies: ["Tensors", "Kernels"]),
         .target(name: "Pipeline", dependencies: ["LanguageModel", "SparseAutoencoder", "Tokenizer"]),
+        .target(name: "Trainer", dependencies: ["CZlib", "Kernels", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
         .target(name: "HTTP", dependencies: ["CZlib"]),
         .target(name: "App", dependencies: ["FeatureIndex", "HTTP"]),
         .executableTarget(name: "saescope", dependencies: [
-            "App", "FeatureIndex", "HTTP", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer",
+            "App", "FeatureIndex", "HTTP", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer", "Trainer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
@@ -35,6 +37,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "AppTests", dependencies: ["App", "FeatureIndex", "HTTP"]),
