@@ -182,8 +182,7 @@ public struct TopKTrainer: Sendable {
                     let r = residual + t * d
                     for j in 0..<d { r[j] = xBase[t * d + j] - bDec[j] }
                     for s in 0..<k where values[t * k + s] > 0 {
-                        let row = dec.baseAddress! + Int(ids[t * k + s]) * d, z = values[t * k + s]
-                        for j in 0..<d { r[j] -= z * row[j] }
+                        axpy(-values[t * k + s], dec.baseAddress! + Int(ids[t * k + s]) * d, r, d)
                     }
                 }
             }
@@ -225,8 +224,7 @@ public struct TopKTrainer: Sendable {
                     let g = auxGradient + t * d
                     for j in 0..<d { g[j] = -residual[t * d + j] }
                     for s in 0..<a where auxValues[t * a + s] > 0 {
-                        let row = dec.baseAddress! + Int(auxIDs[t * a + s]) * d, z = auxValues[t * a + s]
-                        for j in 0..<d { g[j] += z * row[j] }
+                        axpy(auxValues[t * a + s], dec.baseAddress! + Int(auxIDs[t * a + s]) * d, g, d)
                     }
                 }
             }
@@ -259,13 +257,11 @@ public struct TopKTrainer: Sendable {
                                 func backward(token t: Int, latent i: Int, value z: Float, gradient g: UnsafeMutablePointer<Float>) {
                                     guard z > 0 else { return }
                                     let row = dec.baseAddress! + i * d, gRow = gDec.baseAddress! + i * d
-                                    var dz: Float = 0
-                                    for j in 0..<d { dz = dz.addingProduct(g[j], row[j]) }
-                                    for j in 0..<d { gRow[j] = gRow[j].addingProduct(z, g[j]) }
-                                    let c = centred + t * d, eRow = gEnc.baseAddress! + i * d, wRow = enc.baseAddress! + i * d
-                                    for j in 0..<d { eRow[j] = eRow[j].addingProduct(dz, c[j]) }
+                                    let dz = dot(g, row, d)
+                                    axpy(z, g, gRow, d)
+                                    axpy(dz, centred + t * d, gEnc.baseAddress! + i * d, d)
                                     gBEnc[i] += dz
-                                    for j in 0..<d { gBDec[j] = gBDec[j].addingProduct(-dz, wRow[j]) }
+                                    axpy(-dz, enc.baseAddress! + i * d, gBDec.baseAddress!, d)
                                 }
                                 for t in 0..<b {
                                     for s in 0..<k {
@@ -306,9 +302,8 @@ public struct TopKTrainer: Sendable {
             gradient.withUnsafeMutableBufferPointer { g in
                 for i in 0..<configuration.latentCount {
                     let row = dec.baseAddress! + i * d, gRow = g.baseAddress! + i * d
-                    var dot: Float = 0
-                    for j in 0..<d { dot = dot.addingProduct(row[j], gRow[j]) }
-                    if dot != 0 { for j in 0..<d { gRow[j] = gRow[j].addingProduct(-dot, row[j]) } }
+                    let along = dot(row, gRow, d)
+                    if along != 0 { axpy(-along, row, gRow, d) }
                 }
             }
         }
@@ -323,8 +318,7 @@ public struct TopKTrainer: Sendable {
         m.withUnsafeMutableBufferPointer { w in
             for i in 0..<(w.count / d) {
                 let row = w.baseAddress! + i * d
-                var squares: Float = 0
-                for j in 0..<d { squares = squares.addingProduct(row[j], row[j]) }
+                let squares = dot(row, row, d)
                 guard squares > 0 else { continue }
                 let inverse = 1 / squares.squareRoot()
                 for j in 0..<d { row[j] *= inverse }
@@ -461,4 +455,28 @@ public enum TrainerError: Error, CustomStringConvertible, Equatable, Sendable {
         case .badCorpus(let path, let reason): return "\(path): \(reason)"
         }
     }
+}
+
+// Vector helpers for the sparse passes. Plain multiply-add: `addingProduct` becomes a call to
+// libm's fmaf when the target has no FMA flag, many times slower than a vectorised loop.
+
+/// y (n) += a · x (n)
+@inline(__always)
+func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
+    for j in 0..<n { y[j] += a * x[j] }
+}
+
+/// x (n) · y (n), eight lanes at a time.
+@inline(__always)
+func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
+    var lanes = SIMD8<Float>(repeating: 0)
+    var j = 0
+    let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
+    while j + 8 <= n {
+        lanes += rx.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * ry.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
+        j += 8
+    }
+    var sum = lanes.sum()
+    while j < n { sum += x[j] * y[j]; j += 1 }
+    return sum
 }
