@@ -50,7 +50,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("aux-coefficient"), help: "Weight of the AuxK loss.")
     var auxCoefficient: Float = 1.0 / 32
 
-    @Option(name: .customLong("dead-after"), help: "A latent counts as dead when it has not fired in this many tokens.")
+    @Option(name: .customLong("dead-after"), help: "A latent counts as dead when it has not fired in this many training tokens (token-steps); AuxK trains the dead ones.")
     var deadAfter = 500_000
 
     @Option(help: "Tokens to train on (token-steps: with --reuse 2 each model token counts twice).")
