@@ -190,7 +190,7 @@ struct Train: ParsableCommand {
                                           parameters: .initial(inputWidth: d, latentCount: latents, decoderBias: median, seed: seed))
                 note(String(format: "train: input scale %.6g (mean squared norm → %d), b_dec = geometric median of %d tokens", scale, d, sample.count / d))
             }
-            let c = trainer.configuration
+            let c = trainer.configuration, startTokens = tokensDone
             let baseRate = lr ?? Float(2e-4 / (Double(c.latentCount) / 16384).squareRoot())
             func rate(at done: Int) -> Float {
                 let decayStart = Float(tokens) * (1 - lrDecay)
@@ -199,8 +199,17 @@ struct Train: ParsableCommand {
             }
             note(String(format: "train: %d latents, k %d, aux_k %d, batch %d, lr %.3g, %d tokens to go", c.latentCount, c.k, c.auxK, batchSize, baseRate, tokens - tokensDone))
 
-            func progress(_ extra: [String: String] = [:]) -> [String: String] {
-                var p = extra
+            var recent: [StepStatistics] = []
+            func recentMean(_ f: (StepStatistics) -> Float) -> Float { recent.map(f).reduce(0, +) / Float(max(recent.count, 1)) }
+            func progress() -> [String: String] {
+                var p: [String: String] = [:]
+                if !recent.isEmpty {
+                    p["train_fvu"] = String(recentMean(\.fvu))
+                    p["train_l0"] = String(recentMean(\.l0))
+                } else if let resumed {  // nothing trained since: keep what the checkpoint measured
+                    p["train_fvu"] = resumed.progress["train_fvu"]
+                    p["train_l0"] = resumed.progress["train_l0"]
+                }
                 p["tokens_trained"] = String(tokensDone)
                 p["source_position"] = String(source.position)
                 p["scale"] = String(scale)
@@ -216,7 +225,6 @@ struct Train: ParsableCommand {
             // Training.
             let bar = TrainingProgress(total: tokens, start: tokensDone, logEvery: logEvery)
             var batch = [Float](repeating: 0, count: batchSize * d)
-            var recent: [StepStatistics] = []
             var nextCheckpoint = checkpointEvery > 0 ? (tokensDone / checkpointEvery + 1) * checkpointEvery : Int.max
             while tokensDone < tokens {
                 try fill()
@@ -237,9 +245,9 @@ struct Train: ParsableCommand {
             }
             try saveCheckpoint()
 
-            // The SAE, with what the run measured over its last 100 steps.
-            let mean = { (f: (StepStatistics) -> Float) in recent.map(f).reduce(0, +) / Float(max(recent.count, 1)) }
-            let fvu = mean(\.fvu), l0 = mean(\.l0)
+            // The SAE, with what the run measured over its last 100 steps (or the checkpoint did).
+            let facts = progress()
+            let fvu = facts["train_fvu"].flatMap(Float.init) ?? .nan, l0 = facts["train_l0"].flatMap(Float.init) ?? .nan
             let dead = Float(trainer.deadLatents.count) / Float(c.latentCount)
             var info = SparseAutoencoder.Info(format: "saescope", path: out, hookName: hookName, modelName: modelName)
             let formatter = ISO8601DateFormatter()
@@ -255,21 +263,23 @@ struct Train: ParsableCommand {
                 "learning_rate": String(baseRate),
                 "batch_size": String(batchSize),
                 "reuse": String(reuse),
-                "context_tokens": String(context),
-                "skip_first": String(skipFirst),
                 "seed": String(seed),
                 "corpus": sourceName,
                 "date": formatter.string(from: Date()),
             ]
-            if corpusDocuments > 0 { info.metadata["corpus_documents"] = String(corpusDocuments) }
+            if corpusDocuments > 0 {
+                info.metadata["corpus_documents"] = String(corpusDocuments)
+                info.metadata["context_tokens"] = String(context)
+                info.metadata["skip_first"] = String(skipFirst)
+            }
             let p = trainer.parameters
             let sae = try SparseAutoencoder(inputWidth: d, latentCount: c.latentCount, activation: .topK(c.k), normalization: .scale(scale),
                                             subtractsDecoderBias: true, encoder: p.encoder, encoderBias: p.encoderBias,
                                             decoder: p.decoder, decoderBias: p.decoderBias, info: info)
             try sae.writeSAEScopeFile(to: out, as: half ? .f16 : .f32)
             let seconds = Date().timeIntervalSince(started)
-            say(String(format: "train: %d tokens in %.0f s (%.0f tokens/s): FVU %.4f, L0 %.1f, dead %.2f%% of %d latents → %@%@",
-                       tokensDone, seconds, Double(tokensDone) / max(seconds, 1e-3), fvu, l0, 100 * dead, c.latentCount, out, half ? " (float16)" : ""))
+            say(String(format: "train: %d tokens (%d in this run, %.0f s, %.0f tokens/s): FVU %.4f, L0 %.1f, dead %.2f%% of %d latents → %@%@",
+                       tokensDone, tokensDone - startTokens, seconds, Double(tokensDone - startTokens) / max(seconds, 1e-3), fvu, l0, 100 * dead, c.latentCount, out, half ? " (float16)" : ""))
         }
     }
 
