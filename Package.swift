@@ -37,7 +37,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "AppTests", dependencies: ["App", "FeatureIndex", "HTTP"]),
