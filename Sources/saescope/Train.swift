@@ -98,7 +98,7 @@ struct Train: ParsableCommand {
     @Option(help: "The checkpoint file (default: the output path with .checkpoint.safetensors).")
     var checkpoint: String?
 
-    @Flag(help: "Carry on from the checkpoint (weights, optimiser, dead-latent counters, position in the data).")
+    @Flag(help: "Carry on from the checkpoint (weights, optimiser, dead-latent counters, position in the data, learning rate unless --lr is given); the SAE's shape and loss settings come from the checkpoint. --tokens may change: the learning-rate decay follows the new total.")
     var resume = false
 
     @Flag(help: "Store the SAE in float16 (half the size).")
@@ -191,7 +191,7 @@ struct Train: ParsableCommand {
                 note(String(format: "train: input scale %.6g (mean squared norm → %d), b_dec = geometric median of %d tokens", scale, d, sample.count / d))
             }
             let c = trainer.configuration, startTokens = tokensDone
-            let baseRate = lr ?? Float(2e-4 / (Double(c.latentCount) / 16384).squareRoot())
+            let baseRate = lr ?? resumed?.progress["learning_rate"].flatMap(Float.init) ?? Float(2e-4 / (Double(c.latentCount) / 16384).squareRoot())
             func rate(at done: Int) -> Float {
                 let decayStart = Float(tokens) * (1 - lrDecay)
                 guard lrDecay > 0, Float(done) > decayStart else { return baseRate }
