@@ -3,6 +3,7 @@ import PackageDescription
 
 // Module map: see ../shared/DESIGN.md "Modules". Arrows point one way:
 // saescope → App → FeatureIndex / HTTP → C system libraries; saescope → Indexer → FeatureIndex, Pipeline; Tokenizer → Tensors → CZlib;
+// Trainer → LanguageModel / SparseAutoencoder → Kernels;
 // Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS).
 let package = Package(
     name: "saescope",
@@ -23,12 +24,13 @@ let package = Package(
         .target(name: "LanguageModel", dependencies: ["Tensors", "Kernels", "Tokenizer"]),
         .target(name: "SparseAutoencoder", dependencies: ["Tensors", "Kernels"]),
         .target(name: "Pipeline", dependencies: ["LanguageModel", "SparseAutoencoder", "Tokenizer"]),
+        .target(name: "Trainer", dependencies: ["CZlib", "Kernels", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
         .target(name: "HTTP", dependencies: ["CZlib"]),
         .target(name: "App", dependencies: ["FeatureIndex", "HTTP", "LanguageModel", "Pipeline", "SparseAutoencoder"]),
         .target(name: "Indexer", dependencies: ["FeatureIndex", "Pipeline", "SparseAutoencoder", "LanguageModel", "Tokenizer", "Kernels", "CZlib"]),
         .executableTarget(name: "saescope", dependencies: [
-            "App", "FeatureIndex", "HTTP", "Indexer", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer",
+            "App", "FeatureIndex", "HTTP", "Indexer", "Kernels", "LanguageModel", "Pipeline", "SparseAutoencoder", "Tensors", "Tokenizer", "Trainer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
@@ -36,6 +38,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "IndexerTests", dependencies: ["Indexer", "FeatureIndex", "Pipeline", "SparseAutoencoder", "LanguageModel", "Tokenizer"],

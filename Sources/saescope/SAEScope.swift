@@ -14,7 +14,7 @@ struct SAEScope: ParsableCommand {
             Start with:  saescope serve --index index.sqlite   then open http://127.0.0.1:8080
             """,
         version: "0.1.0",
-        subcommands: [Serve.self, Index.self, Merge.self, Explanations.self, SynthIndex.self, Migrate.self, Inspect.self, Tokenize.self, Activations.self, Encode.self, Bench.self]
+        subcommands: [Serve.self, Index.self, Merge.self, Explanations.self, SynthIndex.self, Migrate.self, Inspect.self, Tokenize.self, Activations.self, Encode.self, Train.self, Bench.self]
     )
 
     static func main() {
