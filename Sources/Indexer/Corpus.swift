@@ -94,14 +94,14 @@ public struct Corpus: Sendable {
         }
     }
 
-    /// Every record of one corpus file whose stored bytes (gzip-compressed when `name` ends in
-    /// `.gz`) are already in memory, read `chunkSize` bytes at a time exactly as files are: the
-    /// pure entry point fuzzers and tests use. `name` says what the bytes hold, as a file name
-    /// would (`.jsonl`, `.ndjson`, else text), and names them in errors.
-    public static func records(inContents contents: [UInt8], name: String, textField: String = "text",
+    /// Every record of one corpus file whose bytes are already in memory, read `chunkSize` bytes
+    /// at a time exactly as files are: the pure entry point fuzzers and tests use. `name` says
+    /// what the bytes hold, as a file name would (`.jsonl`, `.ndjson`, else text; `.gz` for
+    /// gzip, or pass `gzip`), and names them in records and errors.
+    public static func records(inContents contents: [UInt8], name: String, gzip: Bool? = nil, textField: String = "text",
                                chunkSize: Int = 1 << 20) throws -> [CorpusRecord] {
-        let (kind, gzip) = Corpus.kind(of: name) ?? (.text, name.lowercased().hasSuffix(".gz"))
-        let reader = try ChunkReader(contents: contents, name: name, gzip: gzip, chunkSize: max(chunkSize, 1))
+        let (kind, gzipName) = Corpus.kind(of: name) ?? (.text, name.lowercased().hasSuffix(".gz"))
+        let reader = try ChunkReader(contents: contents, name: name, gzip: gzip ?? gzipName, chunkSize: max(chunkSize, 1))
         var records: [CorpusRecord] = []
         _ = try forEachRecord(in: reader, kind: kind, textField: textField) { records.append($0); return true }
         return records

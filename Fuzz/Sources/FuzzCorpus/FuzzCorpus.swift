@@ -5,8 +5,8 @@ import Indexer
 /// Any bytes as a corpus file, read through the same chunked reader as files on disk with a
 /// chunk size drawn from the input (1 byte to 4 KiB, so chunk edges fall everywhere):
 /// - as `.jsonl` and as `.txt`: never throws, and gives the same records as one big chunk;
-/// - gzip-compressed by the harness (`.jsonl.gz`): the same records as the plain bytes;
-/// - the raw bytes as `.jsonl.gz`: either throws or gives what one big chunk gives.
+/// - gzip-compressed by the harness: the same records as the plain bytes;
+/// - the raw bytes as gzipped JSONL: either throws or gives what one big chunk gives.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCorpus(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -20,13 +20,13 @@ public func fuzzCorpus(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         require(text == [.document(String(decoding: bytes, as: UTF8.self))], "text in chunks of \(chunk) gave \(text)")
 
         let gzipped = gzip(bytes, level: random.int(in: 0...9))
-        let unzipped = try Corpus.records(inContents: gzipped, name: "fuzz.jsonl.gz", chunkSize: chunk)
+        let unzipped = try Corpus.records(inContents: gzipped, name: "fuzz.jsonl", gzip: true, chunkSize: chunk)
         require(unzipped == whole, "gzipped jsonl in chunks of \(chunk) gave \(unzipped), plain gave \(whole)")
     } catch {
         require(false, "reading plain or freshly gzipped bytes threw: \(error)")
     }
-    let raw = try? Corpus.records(inContents: bytes, name: "fuzz.jsonl.gz", chunkSize: chunk)
-    let rawWhole = try? Corpus.records(inContents: bytes, name: "fuzz.jsonl.gz")
+    let raw = try? Corpus.records(inContents: bytes, name: "fuzz.jsonl", gzip: true, chunkSize: chunk)
+    let rawWhole = try? Corpus.records(inContents: bytes, name: "fuzz.jsonl", gzip: true)
     require(raw == rawWhole, "raw gzip in chunks of \(chunk) gave \(String(describing: raw)), whole gave \(String(describing: rawWhole))")
     return 0
 }
