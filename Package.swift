@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "saescope", targets: ["saescope"]),
+        // The parsers as libraries, for the fuzzing package in Fuzz/ (it depends on this one by path).
+        .library(name: "SAEScopeParsers", targets: ["HTTP", "Tensors", "Tokenizer", "Indexer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -85,36 +85,61 @@ public struct Corpus: Sendable {
         for file in files {
             let (kind, gzip) = Corpus.kind(of: file) ?? (.text, false)
             let reader = try ChunkReader(path: file, gzip: gzip)
-            switch kind {
-            case .text:
-                var bytes: [UInt8] = []
-                while let chunk = try reader.next() { bytes += chunk }
-                if !(try body(.document(String(decoding: bytes, as: UTF8.self)), before + reader.storedBytesRead)) { return }
-            case .jsonl:
-                var pending: [UInt8] = []
-                var line = 0
-                func emit(_ bytes: ArraySlice<UInt8>) throws -> Bool {
-                    line += 1
-                    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return true }  // blank lines are not records
-                    return try body(jsonlRecord(bytes, file: file, line: line), before + reader.storedBytesRead)
-                }
-                while let chunk = try reader.next() {
-                    pending += chunk
-                    var start = 0
-                    while let newline = pending[start...].firstIndex(of: 0x0A) {
-                        if !(try emit(pending[start..<newline])) { return }
-                        start = newline + 1
-                    }
-                    pending.removeFirst(start)
-                }
-                if !pending.isEmpty, !(try emit(pending[...])) { return }
+            let offset = before
+            let finished = try Corpus.forEachRecord(in: reader, kind: kind, textField: textField) { record in
+                try body(record, offset + reader.storedBytesRead)
             }
+            if !finished { return }
             before += reader.storedBytesRead
         }
     }
 
+    /// Every record of one corpus file whose bytes are already in memory, read `chunkSize` bytes
+    /// at a time exactly as files are: the pure entry point fuzzers and tests use. `name` says
+    /// what the bytes hold, as a file name would (`.jsonl`, `.ndjson`, else text; `.gz` for
+    /// gzip, or pass `gzip`), and names them in records and errors.
+    public static func records(inContents contents: [UInt8], name: String, gzip: Bool? = nil, textField: String = "text",
+                               chunkSize: Int = 1 << 20) throws -> [CorpusRecord] {
+        let (kind, gzipName) = Corpus.kind(of: name) ?? (.text, name.lowercased().hasSuffix(".gz"))
+        let reader = try ChunkReader(contents: contents, name: name, gzip: gzip ?? gzipName, chunkSize: max(chunkSize, 1))
+        var records: [CorpusRecord] = []
+        _ = try forEachRecord(in: reader, kind: kind, textField: textField) { records.append($0); return true }
+        return records
+    }
+
+    /// The records of one file; false when `body` asked to stop.
+    private static func forEachRecord(in reader: ChunkReader, kind: Kind, textField: String,
+                                      _ body: (CorpusRecord) throws -> Bool) throws -> Bool {
+        let file = reader.path
+        switch kind {
+        case .text:
+            var bytes: [UInt8] = []
+            while let chunk = try reader.next() { bytes += chunk }
+            return try body(.document(String(decoding: bytes, as: UTF8.self)))
+        case .jsonl:
+            var pending: [UInt8] = []
+            var line = 0
+            func emit(_ bytes: ArraySlice<UInt8>) throws -> Bool {
+                line += 1
+                if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { return true }  // blank lines are not records
+                return try body(jsonlRecord(bytes, file: file, line: line, textField: textField))
+            }
+            while let chunk = try reader.next() {
+                pending += chunk
+                var start = 0
+                while let newline = pending[start...].firstIndex(of: 0x0A) {
+                    if !(try emit(pending[start..<newline])) { return false }
+                    start = newline + 1
+                }
+                pending.removeFirst(start)
+            }
+            if !pending.isEmpty, !(try emit(pending[...])) { return false }
+            return true
+        }
+    }
+
     /// A JSONL line as a document, or why it is not one.
-    func jsonlRecord(_ bytes: ArraySlice<UInt8>, file: String, line: Int) -> CorpusRecord {
+    static func jsonlRecord(_ bytes: ArraySlice<UInt8>, file: String, line: Int, textField: String) -> CorpusRecord {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else { return .bad(file, line, "not valid JSON") }
         guard let fields = object as? [String: Any] else { return .bad(file, line, "not a JSON object") }
         guard let value = fields[textField] else { return .bad(file, line, "no '\(textField)' field") }
@@ -123,11 +148,16 @@ public struct Corpus: Sendable {
     }
 }
 
-/// Reads a file in chunks, inflating gzip on the way, so a large corpus file never sits in
-/// memory whole.
+/// Reads a file (or bytes in memory) in chunks, inflating gzip on the way, so a large corpus
+/// file never sits in memory whole.
 final class ChunkReader {
     let path: String
-    private let handle: FileHandle
+    private enum Source {
+        case file(FileHandle)
+        case memory([UInt8], position: Int)
+    }
+    private var source: Source
+    private let chunkSize: Int
     /// zlib keeps a pointer back to its stream, so the stream lives at one address.
     private var stream: UnsafeMutablePointer<z_stream>?
     private var finished = false
@@ -135,17 +165,26 @@ final class ChunkReader {
     private(set) var storedBytesRead = 0
     static let chunkSize = 1 << 20
 
-    init(path: String, gzip: Bool) throws {
-        self.path = path
+    convenience init(path: String, gzip: Bool) throws {
         guard let handle = FileHandle(forReadingAtPath: path) else { throw CorpusError.unreadable(path, "cannot open it") }
-        self.handle = handle
+        try self.init(source: .file(handle), name: path, gzip: gzip, chunkSize: ChunkReader.chunkSize)
+    }
+
+    convenience init(contents: [UInt8], name: String, gzip: Bool, chunkSize: Int) throws {
+        try self.init(source: .memory(contents, position: 0), name: name, gzip: gzip, chunkSize: chunkSize)
+    }
+
+    private init(source: Source, name: String, gzip: Bool, chunkSize: Int) throws {
+        self.path = name
+        self.source = source
+        self.chunkSize = chunkSize
         if gzip {
             let s = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
             s.initialize(to: z_stream())
             // 16 + MAX_WBITS: a gzip header and trailer around the deflate data.
             guard inflateInit2_(s, 16 + MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
                 s.deallocate()
-                throw CorpusError.unreadable(path, "zlib could not start")
+                throw CorpusError.unreadable(name, "zlib could not start")
             }
             stream = s
         }
@@ -156,22 +195,35 @@ final class ChunkReader {
             inflateEnd(stream)
             stream.deallocate()
         }
-        try? handle.close()
+        if case .file(let handle) = source { try? handle.close() }
+    }
+
+    /// Up to `chunkSize` stored bytes; empty at the end.
+    private func readStored() -> [UInt8] {
+        let bytes: [UInt8]
+        switch source {
+        case .file(let handle):
+            bytes = [UInt8](handle.readData(ofLength: chunkSize))
+        case .memory(let contents, let position):
+            let end = min(contents.count, position + chunkSize)
+            bytes = Array(contents[position..<end])
+            source = .memory(contents, position: end)
+        }
+        storedBytesRead += bytes.count
+        return bytes
     }
 
     /// The next chunk of content, or nil at the end.
     func next() throws -> [UInt8]? {
         guard !finished else { return nil }
         guard let stream else {
-            let data = handle.readData(ofLength: ChunkReader.chunkSize)
-            storedBytesRead += data.count
+            let data = readStored()
             if data.isEmpty { finished = true; return nil }
-            return [UInt8](data)
+            return data
         }
         var out: [UInt8] = []
         while out.isEmpty {
-            let input = handle.readData(ofLength: ChunkReader.chunkSize)
-            storedBytesRead += input.count
+            let input = readStored()
             if input.isEmpty {
                 finished = true
                 throw CorpusError.unreadable(path, "the gzip data ends early (truncated file?)")
@@ -180,7 +232,7 @@ final class ChunkReader {
             try input.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
                 stream.pointee.next_in = UnsafeMutablePointer(mutating: raw.bindMemory(to: Bytef.self).baseAddress)
                 stream.pointee.avail_in = uInt(raw.count)
-                var buffer = [UInt8](repeating: 0, count: 4 * ChunkReader.chunkSize)
+                var buffer = [UInt8](repeating: 0, count: 4 * chunkSize)
                 while stream.pointee.avail_in > 0 && !done {
                     let produced: Int = try buffer.withUnsafeMutableBufferPointer { b in
                         stream.pointee.next_out = b.baseAddress

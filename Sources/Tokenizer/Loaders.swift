@@ -116,7 +116,14 @@ extension BPETokenizer {
 
     /// Entries for ids 0..<n from a vocabulary whose ids must be exactly 0..<n.
     static func entries(from vocabulary: [String: Int], extraIDs: Set<Int> = [], source: String) throws -> [Entry] {
-        let count = max(vocabulary.values.max() ?? -1, extraIDs.max() ?? -1) + 1
+        let largest = max(vocabulary.values.max() ?? -1, extraIDs.max() ?? -1)
+        // Ids 0…largest must all be taken, so a larger id than there are tokens is a gap; say so
+        // before allocating a table that large (a fuzzed id of 10^11 asked for terabytes).
+        guard largest < vocabulary.count + extraIDs.count else {
+            throw TokenizerError.malformed(file: source, field: "vocabulary",
+                                           reason: "ids go up to \(largest) but there are only \(vocabulary.count + extraIDs.count) tokens")
+        }
+        let count = largest + 1
         var entries = [Entry?](repeating: nil, count: count)
         for (token, id) in vocabulary {
             if let existing = entries[id] {

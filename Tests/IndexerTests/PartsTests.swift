@@ -128,6 +128,27 @@ final class PartsTests: XCTestCase {
         XCTAssertEqual(a[49], "document 49 " + String(repeating: "é", count: 49))
     }
 
+    /// The in-memory entry point reads bytes through the same chunked reader as files, so every
+    /// chunk size gives the same records, gzip or not.
+    func testCorpusRecordsFromBytesInAnyChunkSize() throws {
+        let jsonl = Array(#"{"text": "one"}\#n\#n{"text": 2}\#n{"text": "two"}"#.utf8)
+        // gzip.compress(jsonl, mtime=0) in Python.
+        let gzipped: [UInt8] = [
+            0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xAB, 0x56, 0x2A, 0x49, 0xAD, 0x28, 0x51, 0xB2, 0x52,
+            0x50, 0xCA, 0xCF, 0x4B, 0x55, 0xAA, 0xE5, 0xE2, 0xAA, 0x86, 0x09, 0x18, 0xD5, 0x22, 0xD8, 0x4A, 0x25, 0xE5, 0xF9,
+            0x4A, 0xB5, 0x00, 0x90, 0xB1, 0x64, 0xDA, 0x2C, 0x00, 0x00, 0x00,
+        ]
+        let expected: [CorpusRecord] = [.document("one"), .bad("c.jsonl", 3, "the 'text' field is not a string"), .document("two")]
+        for chunkSize in [1, 2, 5, 1 << 20] {
+            XCTAssertEqual(try Corpus.records(inContents: jsonl, name: "c.jsonl", chunkSize: chunkSize), expected)
+            XCTAssertEqual(try Corpus.records(inContents: gzipped, name: "c.jsonl", gzip: true, chunkSize: chunkSize), expected)
+        }
+        XCTAssertEqual(try Corpus.records(inContents: jsonl, name: "c.txt"), [.document(String(decoding: jsonl, as: UTF8.self))])
+        XCTAssertThrowsError(try Corpus.records(inContents: Array(gzipped.dropLast(9)), name: "c.jsonl.gz")) { error in
+            XCTAssertTrue("\(error)".contains("c.jsonl.gz"), "\(error)")
+        }
+    }
+
     func testSHA256() {
         XCTAssertEqual(SHA256.hexDigest([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         XCTAssertEqual(SHA256.hexDigest(Array("abc".utf8)), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")

@@ -202,6 +202,20 @@ final class TokenizerUnitTests: XCTestCase {
         }
     }
 
+    /// Found by the tokenizerjson fuzzer: an id of 10^11 made the loader allocate a table that
+    /// large (out of memory) instead of reporting the gap in the ids.
+    func testAHugeTokenIDIsAGapNotAnAllocation() throws {
+        for json in [#"{"model": {"vocab": {"a": 0, "b": 100000000000}, "merges": []}}"#,
+                     #"{"model": {"vocab": {"a": 0}, "merges": []}, "added_tokens": [{"id": 99999999999, "content": "<x>"}]}"#] {
+            XCTAssertThrowsError(try BPETokenizer(tokenizerJSONData: Data(json.utf8), source: "huge.json")) { error in
+                guard case .malformed(let file, let field, let reason)? = error as? TokenizerError else { return XCTFail("\(error)") }
+                XCTAssertEqual(file, "huge.json")
+                XCTAssertEqual(field, "vocabulary")
+                XCTAssertTrue(reason.contains("only 2 tokens"), reason)
+            }
+        }
+    }
+
     func testLoadFromPath() throws {
         let json = try temporaryFile("tokenizer.json", try tinyJSON(pairs: false))
         let folder = (json as NSString).deletingLastPathComponent
