@@ -22,7 +22,7 @@ PY
 swift build -c release
 bin=$(swift build -c release --show-bin-path)/saescope
 "$bin" index --model "$gguf" --sae demo/sae.safetensors --corpus "$work/mixed.jsonl" --out demo/index.sqlite \
-  --max-tokens "$max" --context 48 --top 16 --intervals 5 --per-interval 3 --force
+  --max-tokens "$max" --context 48 --top 12 --intervals 5 --per-interval 2 --force
 if [ -f demo/explanations.jsonl ]; then
   "$bin" explanations import demo/explanations.jsonl --index demo/index.sqlite --source manual
 fi
