@@ -142,7 +142,7 @@ struct Train: ParsableCommand {
                 source = try ModelActivationSource(model: languageModel, tokenizer: tokenizer, hook: point, documents: corpusData.documents,
                                                    seed: seed, contextTokens: min(context, languageModel.contextLength),
                                                    skipFirst: skipFirst, startingAt: startPosition)
-                sourceName = corpus.map { ($0 as NSString).lastPathComponent }.joined(separator: ", ")
+                sourceName = corpus.joined(separator: ", ")
                 modelName = (model as NSString).lastPathComponent
                 hookName = point.description
                 note("train: \(corpusData.documents.count) documents from \(corpusData.files.count) files; \(languageModel.architecture) model, d_model \(languageModel.dModel), hook \(point)")
@@ -197,7 +197,7 @@ struct Train: ParsableCommand {
                 guard lrDecay > 0, Float(done) > decayStart else { return baseRate }
                 return baseRate * max(0, Float(tokens - done) / (Float(tokens) - decayStart))
             }
-            note(String(format: "train: %d latents, k %d, aux_k %d, batch %d, lr %.3g, %d tokens to go", c.latentCount, c.k, c.auxK, batchSize, baseRate, tokens - tokensDone))
+            note(String(format: "train: %d latents, k %d, aux_k %d, batch %d, lr %.3g, %d tokens to go", c.latentCount, c.k, c.auxK, batchSize, baseRate, max(0, tokens - tokensDone)))
 
             var recent: [StepStatistics] = []
             func recentMean(_ f: (StepStatistics) -> Float) -> Float { recent.map(f).reduce(0, +) / Float(max(recent.count, 1)) }

@@ -13,7 +13,7 @@ exec .build/release/saescope train \
   --model "$MODEL" --hook blocks.15.hook_resid_post \
   --corpus demo/corpus \
   --latents 8192 --k 32 \
-  --tokens 8000000 --batch-size 1024 --lr 5e-4 --lr-decay 0.2 \
+  --tokens 4500000 --batch-size 1024 --lr 5e-4 --lr-decay 0.2 \
   --buffer 65536 --reuse 4 --context 256 --skip-first 1 \
   --dead-after 500000 --seed 0 \
   --checkpoint-every 501760 \
