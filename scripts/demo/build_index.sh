@@ -26,5 +26,5 @@ bin=$(swift build -c release --show-bin-path)/saescope
 if [ -f demo/explanations.jsonl ]; then
   "$bin" explanations import demo/explanations.jsonl --index demo/index.sqlite --source manual
 fi
-gzip -9 -c demo/index.sqlite > demo/index.sqlite.gz
+gzip -9 -n -c demo/index.sqlite > demo/index.sqlite.gz
 echo "build_index: demo/index.sqlite $(du -h demo/index.sqlite | cut -f1), packed demo/index.sqlite.gz $(du -h demo/index.sqlite.gz | cut -f1)"
