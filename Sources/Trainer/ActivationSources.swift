@@ -18,8 +18,10 @@ public protocol ActivationSource {
 
 /// A hook's activations over corpus documents: each pass visits the documents in a new seeded
 /// random order, so a long run sees every kind of text throughout. Each document is cut into
-/// windows of at most `contextTokens`; special tokens (BOS, EOS) and the first `skipFirst`
-/// positions of each window (whose residuals are outliers in many models) are left out.
+/// windows that start with the model's BOS token (as `FeaturePipeline` sequences do for index
+/// builds and live activations) and hold at most `contextTokens` tokens in all; special tokens
+/// and the first `skipFirst` positions of each window (the first is an attention sink whose
+/// residual is thousands of times larger) are left out.
 public struct ModelActivationSource: ActivationSource {
     public let model: any LanguageModel
     public let tokenizer: BPETokenizer
@@ -29,6 +31,8 @@ public struct ModelActivationSource: ActivationSource {
     public let contextTokens: Int
     public let skipFirst: Int
     public private(set) var position: Int
+    /// The token each window starts with (BOS, else EOS as GPT-2 uses it); none if neither exists.
+    public let bos: Int?
     /// Tokens the model has run, and tokens handed out.
     public private(set) var tokensRun = 0
     public private(set) var tokensKept = 0
@@ -54,6 +58,7 @@ public struct ModelActivationSource: ActivationSource {
         self.contextTokens = contextTokens
         self.skipFirst = skipFirst
         self.position = position
+        bos = tokenizer.bosID ?? tokenizer.eosID
     }
 
     /// The document the source reads at `position`: pass p visits a permutation seeded by (seed, p).
@@ -70,13 +75,16 @@ public struct ModelActivationSource: ActivationSource {
     public mutating func nextChunk() throws -> [Float] {
         while true {
             while pending.isEmpty {
-                let tokens = tokenizer.encode(documents[documentIndex(at: position)])
+                var tokens = tokenizer.encode(documents[documentIndex(at: position)])
+                if let bos, tokens.first == bos { tokens.removeFirst() }
                 position += 1
+                let prefix = bos.map { [$0] } ?? []
+                let step = contextTokens - prefix.count
                 var start = 0
                 while start < tokens.count {
-                    let window = Array(tokens[start..<min(tokens.count, start + contextTokens)])
+                    let window = prefix + tokens[start..<min(tokens.count, start + step)]
                     if window.count > skipFirst { pending.append(window) }
-                    start += contextTokens
+                    start += step
                 }
             }
             let window = pending.removeFirst()

@@ -80,10 +80,10 @@ struct Train: ParsableCommand {
     @Option(help: "Batches each buffered row is drawn into before it leaves (more than 1 when the model is the slow part).")
     var reuse = 1
 
-    @Option(help: "Longest window of tokens the model runs at once; longer documents are cut.")
+    @Option(help: "Longest window of tokens the model runs at once, the BOS it starts with included; longer documents are cut.")
     var context = 256
 
-    @Option(name: .customLong("skip-first"), help: "Positions left out at the start of each window (the first token's residual is an outlier, thousands of times larger, in many models).")
+    @Option(name: .customLong("skip-first"), help: "Positions left out at the start of each window (the first, BOS, is an attention sink whose residual is thousands of times larger).")
     var skipFirst = 1
 
     @Option(name: .customLong("init-tokens"), help: "Tokens sampled to set the input scale and the geometric-median b_dec.")

