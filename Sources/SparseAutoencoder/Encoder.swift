@@ -133,22 +133,20 @@ extension SparseAutoencoder {
         defer { parts.deinitialize(); parts.deallocate() }
         let preAddress = UInt(bitPattern: pre), partsAddress = UInt(bitPattern: parts.baseAddress!)
         let sae = self
+        // Stripe s holds the contiguous rows [s·rows/stripes, (s+1)·rows/stripes), so the parts
+        // concatenate in token order.
         let work: @Sendable (Int) -> Void = { stripe in
             let pre = UnsafeMutablePointer<Float>(bitPattern: preAddress)!
             let out = UnsafeMutablePointer<SparseCodes>(bitPattern: partsAddress)! + stripe
             var selector = LatentSelector()
-            for r in stride(from: stripe, to: rows, by: stripes) {
+            for r in stripe * rows / stripes..<(stripe + 1) * rows / stripes {
                 let (ids, values) = selector.select(sae, row: pre + r * sae.latentCount)
                 out.pointee.appendRow(ids: ids, values: values)
             }
         }
         if stripes == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: stripes, execute: work) }
-        // Stripes hold rows s, s+stripes, …: interleave them back into token order.
         var codes = SparseCodes()
-        for r in 0..<rows {
-            let row = parts[r % stripes].row(r / stripes)
-            codes.appendRow(ids: row.ids, values: row.values)
-        }
+        for part in parts { codes.append(part) }
         return codes
     }
 }
