@@ -52,8 +52,8 @@ public struct FeaturePipeline: Sendable {
         return try HookPoint(name)
     }
 
-    /// The token every sequence starts with: the model's BOS (GPT-2: <|endoftext|>).
-    public var bos: Int? { tokenizer.bosID ?? tokenizer.eosID }
+    /// The token every sequence starts with (`BPETokenizer.sequenceStartID`).
+    public var bos: Int? { tokenizer.sequenceStartID }
 
     /// The text's token ids for SAE work: BOS first, even where the model's own settings add
     /// none. Whatever token comes first becomes an attention sink with a residual norm far
@@ -68,9 +68,7 @@ public struct FeaturePipeline: Sendable {
     }
 
     /// Whether a token is special (BOS, EOS, padding).
-    public func isSpecial(_ token: Int) -> Bool {
-        token >= 0 && token < tokenizer.isSpecial.count && tokenizer.isSpecial[token]
-    }
+    public func isSpecial(_ token: Int) -> Bool { tokenizer.isSpecialToken(token) }
 
     /// Whether statistics, examples and rankings leave out the token at `position` of a
     /// sequence: special tokens, and the first position (the attention sink, see `tokenize`).

@@ -74,6 +74,16 @@ public struct BPETokenizer: Sendable {
     /// The number of tokens.
     public var vocabularySize: Int { tokenBytes.count }
 
+    /// Whether `id` is a special token (BOS, EOS, padding); false for ids outside the vocabulary.
+    public func isSpecialToken(_ id: Int) -> Bool {
+        id >= 0 && id < isSpecial.count && isSpecial[id]
+    }
+
+    /// The token SAE work starts every sequence with: BOS, else EOS (GPT-2's <|endoftext|>).
+    /// Whatever comes first becomes an attention sink, so it must be a token that statistics
+    /// leave out, never a word of the text.
+    public var sequenceStartID: Int? { bosID ?? eosID }
+
     /// The number of merges.
     public var mergeCount: Int { merges.count }
 

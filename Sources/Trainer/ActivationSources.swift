@@ -31,7 +31,7 @@ public struct ModelActivationSource: ActivationSource {
     public let contextTokens: Int
     public let skipFirst: Int
     public private(set) var position: Int
-    /// The token each window starts with (BOS, else EOS as GPT-2 uses it); none if neither exists.
+    /// The token each window starts with (`BPETokenizer.sequenceStartID`); none if there is none.
     public let bos: Int?
     /// Tokens the model has run, and tokens handed out.
     public private(set) var tokensRun = 0
@@ -58,7 +58,7 @@ public struct ModelActivationSource: ActivationSource {
         self.contextTokens = contextTokens
         self.skipFirst = skipFirst
         self.position = position
-        bos = tokenizer.bosID ?? tokenizer.eosID
+        bos = tokenizer.sequenceStartID
     }
 
     /// The document the source reads at `position`: pass p visits a permutation seeded by (seed, p).
@@ -95,16 +95,12 @@ public struct ModelActivationSource: ActivationSource {
             let d = width
             var kept: [Float] = []
             kept.reserveCapacity(values.count)
-            for (t, token) in window.enumerated() where t >= skipFirst && !isSpecial(token) {
+            for (t, token) in window.enumerated() where t >= skipFirst && !tokenizer.isSpecialToken(token) {
                 kept.append(contentsOf: values[t * d..<(t + 1) * d])
             }
             tokensKept += kept.count / d
             if !kept.isEmpty { return kept }
         }
-    }
-
-    func isSpecial(_ token: Int) -> Bool {
-        token >= 0 && token < tokenizer.isSpecial.count && tokenizer.isSpecial[token]
     }
 }
 
