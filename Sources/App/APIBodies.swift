@@ -84,8 +84,9 @@ extension JSONWriter {
             o.array { a in tokens.writeDisplay(e.tokenIDs, to: &a) }
             o.key("activations")
             o.array { a in for v in e.activations { a.number(v) } }
-            o.key("max_index"); o.int(e.maxIndex)
-            o.key("max_activation"); o.number(e.maxActivation)
+            let maxIndex = e.maxIndex
+            o.key("max_index"); o.int(maxIndex)
+            o.key("max_activation"); o.number(e.activations.isEmpty ? 0 : e.activations[maxIndex])
             o.key("document"); o.int(e.document)
             o.key("offset"); o.int(e.position)
         }

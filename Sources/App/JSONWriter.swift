@@ -50,7 +50,13 @@ struct JSONWriter: ~Copyable {
     private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
-        (buffer + count).update(from: base, count: bytes.count)
+        // Most pieces are a token's literal or a number, a few bytes: a plain loop beats a
+        // call to memmove for those.
+        if bytes.count <= 16 {
+            for i in 0..<bytes.count { buffer[count + i] = base[i] }
+        } else {
+            (buffer + count).update(from: base, count: bytes.count)
+        }
         count += bytes.count
     }
 
@@ -136,11 +142,23 @@ struct JSONWriter: ~Copyable {
 
     mutating func int(_ value: Int) {
         separate()
-        if value >= 0 && value < 10 {
-            append(UInt8(ascii: "0") + UInt8(value))
-        } else {
-            append(ascii: String(value))
-        }
+        // Digits straight into the buffer, last first (no String on the way).
+        reserve(20)
+        var magnitude = value.magnitude
+        var digits = 0
+        repeat {
+            digits += 1
+            magnitude /= 10
+        } while magnitude > 0
+        if value < 0 { buffer[count] = UInt8(ascii: "-"); count += 1 }
+        magnitude = value.magnitude
+        var i = count + digits - 1
+        repeat {
+            buffer[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            i -= 1
+        } while magnitude > 0
+        count += digits
     }
 
     /// Non-finite numbers have no JSON form and are written as null.

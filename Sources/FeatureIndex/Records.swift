@@ -63,8 +63,15 @@ public struct Example: Sendable, Equatable {
     /// Token position of the snippet's first token in its document.
     public var position: Int
 
-    public var maxIndex: Int { activations.indices.max { activations[$0] < activations[$1] } ?? 0 }
-    public var maxActivation: Float { activations.max() ?? 0 }
+    /// The first position of the largest activation (0 when there are none).
+    public var maxIndex: Int {
+        activations.withUnsafeBufferPointer { a in
+            var best = 0
+            for i in a.indices.dropFirst() where a[i] > a[best] { best = i }
+            return best
+        }
+    }
+    public var maxActivation: Float { activations.isEmpty ? 0 : activations[maxIndex] }
 
     public init(tokenIDs: [UInt32], activations: [Float], document: Int, position: Int) {
         self.tokenIDs = tokenIDs

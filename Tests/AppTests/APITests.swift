@@ -232,4 +232,11 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(n[3] as? Double, 1e-7)
         XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self).contains("\"empty\":{}"), true)
     }
+
+    func testIntegersAreWrittenDigitByDigit() {
+        let values = [0, 9, 10, -1, -10, 1234567890, Int.max, Int.min]
+        var w = JSONWriter(capacity: 1)  // grows on the way
+        w.array { a in for v in values { a.int(v) } }
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "[" + values.map(String.init).joined(separator: ",") + "]")
+    }
 }

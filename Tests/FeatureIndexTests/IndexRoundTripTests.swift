@@ -179,3 +179,14 @@ final class IndexRoundTripTests: XCTestCase {
         XCTAssertFalse(try reader.search("fires", limit: 5).isEmpty)
     }
 }
+
+final class ExampleTests: XCTestCase {
+    func testMaxIsTheFirstLargestActivation() {
+        let e = Example(tokenIDs: [1, 2, 3, 4], activations: [0.5, 2, -1, 2], document: 0, position: 0)
+        XCTAssertEqual(e.maxIndex, 1)
+        XCTAssertEqual(e.maxActivation, 2)
+        let empty = Example(tokenIDs: [], activations: [], document: 0, position: 0)
+        XCTAssertEqual(empty.maxIndex, 0)
+        XCTAssertEqual(empty.maxActivation, 0)
+    }
+}
