@@ -4,7 +4,7 @@ import PackageDescription
 // Module map: see ../shared/DESIGN.md "Modules". Arrows point one way:
 // saescope → App → FeatureIndex / HTTP → C system libraries; saescope → Indexer → FeatureIndex, Pipeline; Tokenizer → Tensors → CZlib;
 // Trainer → LanguageModel / SparseAutoencoder → Kernels;
-// Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS).
+// Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS), CAMX (our AMX bfloat16 kernel in C).
 let package = Package(
     name: "saescope",
     platforms: [.macOS(.v13)],
@@ -21,11 +21,13 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["libz-dev"])]),
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", providers: [.apt(["libopenblas-dev"])]),
         .target(name: "Tensors", dependencies: ["CZlib"]),
-        .target(name: "Kernels", dependencies: [.target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+        // Our own C: AMX tile intrinsics have no Swift spelling.
+        .target(name: "CAMX"),
+        .target(name: "Kernels", dependencies: ["CAMX", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
         .target(name: "Tokenizer", dependencies: ["Tensors"]),
         .target(name: "LanguageModel", dependencies: ["Tensors", "Kernels", "Tokenizer"]),
         .target(name: "SparseAutoencoder", dependencies: ["Tensors", "Kernels"]),
-        .target(name: "Pipeline", dependencies: ["LanguageModel", "SparseAutoencoder", "Tokenizer"]),
+        .target(name: "Pipeline", dependencies: ["Kernels", "LanguageModel", "SparseAutoencoder", "Tokenizer"]),
         .target(name: "Trainer", dependencies: ["CZlib", "Kernels", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
         .target(name: "HTTP", dependencies: ["CZlib"]),
@@ -38,7 +40,7 @@ let package = Package(
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
-        .testTarget(name: "LanguageModelTests", dependencies: ["LanguageModel", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LanguageModelTests", dependencies: ["Kernels", "LanguageModel", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),

@@ -21,9 +21,16 @@ public func silu(_ x: UnsafeMutablePointer<Float>, count n: Int) {
 
 /// Llama's feed-forward gate: gate[i] = silu(gate[i]) · up[i], over n values.
 public func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count n: Int) {
-    for i in 0..<n {
-        let g = gate[i]
-        gate[i] = g / (1 + expf(-g)) * up[i]
+    var i = 0
+    while i + 8 <= n {
+        let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
+        let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(gate + i).storeBytes(of: g / (1 + exp8(-g)) * u, as: SIMD8<Float>.self)
+        i += 8
+    }
+    for j in i..<n {
+        let g = gate[j]
+        gate[j] = g / (1 + exp1(-g)) * up[j]
     }
 }
 
@@ -33,9 +40,18 @@ public func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     var maximum = x[0]
     for i in 1..<max(n, 1) where x[i] > maximum { maximum = x[i] }
     var sum: Float = 0
-    for i in 0..<n {
-        let e = expf(x[i] - maximum)
-        x[i] = e
+    var i = 0
+    var sums = SIMD8<Float>()
+    while i + 8 <= n {
+        let e = exp8(UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) - SIMD8(repeating: maximum))
+        UnsafeMutableRawPointer(x + i).storeBytes(of: e, as: SIMD8<Float>.self)
+        sums += e
+        i += 8
+    }
+    sum = sums.sum()
+    for j in i..<n {
+        let e = exp1(x[j] - maximum)
+        x[j] = e
         sum += e
     }
     let inv = 1 / sum

@@ -17,12 +17,17 @@ public enum BLASRuntime {
         #endif
     }
 
-    /// Threads BLAS may use for one product.
+    /// Threads BLAS (and the AMX products) may use for one product.
     public static func setThreads(_ n: Int) {
+        threadCount = max(1, n)
         #if !canImport(Accelerate)
         openblas_set_num_threads(Int32(max(1, n)))
         #endif
     }
+
+    /// Set at start-up (commands call `setThreads` before any work), read by every product.
+    nonisolated(unsafe) private static var threadCount = ProcessInfo.processInfo.activeProcessorCount
+    public static var threads: Int { threadCount }
 
     /// Kernels that use AVX-512; OpenBLAS picks one of these itself on the CPUs it knows.
     static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Tensors
 
 // The model runtime: one file per architecture (Llama.swift, GPT2.swift), this file holds what
@@ -66,6 +67,8 @@ public protocol LanguageModel: Sendable {
     var vocabularySize: Int { get }
     /// The longest sequence it takes.
     var contextLength: Int { get }
+    /// How its linear layers multiply.
+    var precision: MatmulPrecision { get }
 
     /// Runs one sequence of token ids, stopping after the deepest requested hook unless
     /// `logits` is true.
@@ -78,6 +81,8 @@ public protocol LanguageModel: Sendable {
 }
 
 extension LanguageModel {
+    public var precision: MatmulPrecision { .float32 }
+
     /// Checks hooks and tokens against the model before a pass.
     public func validate(_ tokens: [Int], hooks: Set<HookPoint>) throws {
         for hook in hooks where hook.layer >= layerCount {
@@ -118,19 +123,21 @@ public enum ModelError: Error, CustomStringConvertible, Equatable {
 /// Opens models by architecture: a `.gguf` file says its architecture in `general.architecture`;
 /// a Hugging Face folder says it in `config.json`'s `model_type`.
 public enum ModelRegistry {
-    public typealias GGUFLoader = @Sendable (GGUFFile) throws -> any LanguageModel
-    public typealias FolderLoader = @Sendable (URL) throws -> any LanguageModel
+    public typealias GGUFLoader = @Sendable (GGUFFile, MatmulPrecision) throws -> any LanguageModel
+    public typealias FolderLoader = @Sendable (URL, MatmulPrecision) throws -> any LanguageModel
 
     /// `general.architecture` → loader (one line per architecture file).
     static let gguf: [String: GGUFLoader] = [
-        "llama": { try LlamaModel(gguf: $0) },
+        "llama": { try LlamaModel(gguf: $0, precision: $1) },
     ]
     /// config.json `model_type` → loader (one line per architecture file).
     static let huggingFace: [String: FolderLoader] = [
-        "gpt2": { try GPT2Model(folder: $0) },
+        "gpt2": { url, _ in try GPT2Model(folder: url) },  // float32 only
     ]
 
-    public static func load(_ path: String) throws -> any LanguageModel {
+    /// Loads the model at `path`; its linear layers multiply in `precision` where the
+    /// architecture supports it (Llama does bfloat16; GPT-2 is float32 only).
+    public static func load(_ path: String, precision: MatmulPrecision = .float32) throws -> any LanguageModel {
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw ModelError.unsupported(file: path, reason: "no such file or folder")
@@ -146,13 +153,13 @@ public enum ModelRegistry {
             guard let loader = huggingFace[type] else {
                 throw ModelError.unsupported(file: config.path, reason: "model_type '\(type)' is not supported (supported: \(huggingFace.keys.sorted().joined(separator: ", ")))")
             }
-            return try loader(url)
+            return try loader(url, precision)
         }
         let file = try GGUFFile(path: path)
         let architecture = try file.string("general.architecture")
         guard let loader = gguf[architecture] else {
             throw ModelError.unsupported(file: path, reason: "architecture '\(architecture)' is not supported (supported: \(gguf.keys.sorted().joined(separator: ", ")))")
         }
-        return try loader(file)
+        return try loader(file, precision)
     }
 }

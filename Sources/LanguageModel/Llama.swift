@@ -21,28 +21,30 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
     public var layerCount: Int { configuration.layerCount }
     public var vocabularySize: Int { configuration.vocabularySize }
     public var contextLength: Int { configuration.contextLength }
+    public var precision: MatmulPrecision { weights.linears.precision }
     /// Whether the unembedding is the token embedding (no `output.weight` in the file).
     public let tiedEmbeddings: Bool
 
     private let weights: LlamaWeights
     private let rotary: RotaryEmbedding
 
-    /// Reads the configuration and every tensor of a GGUF file of architecture "llama".
-    public init(gguf: GGUFFile) throws {
+    /// Reads the configuration and every tensor of a GGUF file of architecture "llama"; the
+    /// linear layers multiply in `precision`.
+    public init(gguf: GGUFFile, precision: MatmulPrecision = .float32) throws {
         let architecture = try gguf.string("general.architecture")
         guard architecture == "llama" else {
             throw ModelError.unsupported(file: gguf.file.name, reason: "general.architecture is '\(architecture)', not 'llama'")
         }
         configuration = try LlamaConfiguration(gguf: gguf)
-        weights = try LlamaWeights(gguf: gguf, configuration: configuration)
+        weights = try LlamaWeights(gguf: gguf, configuration: configuration, precision: precision)
         tiedEmbeddings = weights.tied
         rotary = RotaryEmbedding(headDim: configuration.headDim, base: configuration.ropeBase,
                                  maxPositions: configuration.contextLength, layout: .interleaved)
     }
 
     /// Opens and loads a `.gguf` file.
-    public convenience init(path: String) throws {
-        try self.init(gguf: try GGUFFile(path: path))
+    public convenience init(path: String, precision: MatmulPrecision = .float32) throws {
+        try self.init(gguf: try GGUFFile(path: path), precision: precision)
     }
 
     public func withUnembedding<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
@@ -90,22 +92,22 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
 /// n = RMSNorm(x). Wq, Wk and Wv are stacked into one matrix so one product reads n once.
 struct LlamaAttention {
     let norm: UnsafePointer<Float>  // (C)
-    let wqkv: UnsafePointer<Float>  // (H·D + 2·G·D, C): Wq (H·D, C), then Wk (G·D, C), then Wv (G·D, C)
-    let wo: UnsafePointer<Float>    // (C, H·D)
+    let wqkv: LinearWeight          // (H·D + 2·G·D, C): Wq (H·D, C), then Wk (G·D, C), then Wv (G·D, C)
+    let wo: LinearWeight            // (C, H·D)
 
     /// x (T, C) → out (T, C); uses ws.xn, qkv, q, k, v, heads, scores.
     func callAsFunction(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, t: Int,
                         _ c: LlamaConfiguration, _ rotary: RotaryEmbedding, _ ws: LlamaWorkspace) {
         let (d, kv) = (c.dModel, c.kvDim)
         rmsNorm(x, ws.xn, t: t, c: d, weight: norm, eps: c.rmsEpsilon)              // xn (T, C)
-        linear(ws.xn, wqkv, ws.qkv, m: t, n: d + 2 * kv, k: d)                      // qkv (T, H·D + 2·G·D)
+        linear(ws.xn, wqkv, ws.qkv, m: t)                                           // qkv (T, H·D + 2·G·D)
         split(ws.qkv, rows: t, q: ws.q, d, k: ws.k, v: ws.v, kv)                     // q (T, H, D), k, v (T, G, D)
         rotary.apply(ws.q, t: t, heads: c.headCount)                                // q rotated
         rotary.apply(ws.k, t: t, heads: c.kvHeadCount)                              // k rotated
         causalAttention(q: ws.q, k: ws.k, v: ws.v, out: ws.heads, scratch: ws.scores, t: t,
                         heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                         scale: c.attentionScale)                                    // heads (T, H, D)
-        linear(ws.heads, wo, out, m: t, n: d, k: d)                                 // out (T, C)
+        linear(ws.heads, wo, out, m: t)                                             // out (T, C)
     }
 }
 
@@ -113,21 +115,21 @@ struct LlamaAttention {
 /// Wgate and Wup are stacked into one matrix so one product reads n once.
 struct LlamaMLP {
     let norm: UnsafePointer<Float>    // (C)
-    let gateUp: UnsafePointer<Float>  // (2F, C): Wgate (F, C), then Wup (F, C)
-    let down: UnsafePointer<Float>    // (C, F)
+    let gateUp: LinearWeight          // (2F, C): Wgate (F, C), then Wup (F, C)
+    let down: LinearWeight            // (C, F)
 
     /// x (T, C) → out (T, C); uses ws.xn, gateUp, hidden.
     func callAsFunction(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, t: Int,
                         _ c: LlamaConfiguration, _ ws: LlamaWorkspace) {
         let (d, f) = (c.dModel, c.feedForwardLength)
         rmsNorm(x, ws.xn, t: t, c: d, weight: norm, eps: c.rmsEpsilon)              // xn (T, C)
-        linear(ws.xn, gateUp, ws.gateUp, m: t, n: 2 * f, k: d)                      // gateUp (T, 2F)
+        linear(ws.xn, gateUp, ws.gateUp, m: t)                                      // gateUp (T, 2F)
         for row in 0..<t {                                                          // hidden (T, F) = silu(gate) · up
             let gate = ws.gateUp + row * 2 * f
             swiGLU(gate: gate, up: gate + f, count: f)
             (ws.hidden + row * f).update(from: gate, count: f)
         }
-        linear(ws.hidden, down, out, m: t, n: d, k: f)                              // out (T, C)
+        linear(ws.hidden, down, out, m: t)                                          // out (T, C)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Tensors
 
 // Legend as in Llama.swift: C = d_model, F feed-forward width, H·D = C, G·D key/value width, V vocabulary.
@@ -13,6 +14,8 @@ final class LlamaWeights: @unchecked Sendable {  // written in init only, read-o
     let unembedding: UnsafePointer<Float>  // (V, C): `embedding` itself when tied
     let tied: Bool
     let dModel: Int
+    /// The blocks' linear layers, packed for AMX when they run in bfloat16.
+    let linears: LinearWeights
     private let storage: UnsafeMutablePointer<Float>
 
     /// GGUF names and the shapes a configuration expects of them, outermost first, in the order
@@ -31,7 +34,7 @@ final class LlamaWeights: @unchecked Sendable {  // written in init only, read-o
         return list
     }
 
-    init(gguf: GGUFFile, configuration c: LlamaConfiguration) throws {
+    init(gguf: GGUFFile, configuration c: LlamaConfiguration, precision: MatmulPrecision) throws {
         let file = gguf.file.name
         tied = gguf.tensors.first(where: { $0.name == "output.weight" }) == nil
         let expected = Self.expectedTensors(c, tied: tied)
@@ -70,13 +73,18 @@ final class LlamaWeights: @unchecked Sendable {  // written in init only, read-o
         unembedding = tied ? embedding : slot("output.weight")
         // The arena holds tensors in `expectedTensors` order, so attn_q, attn_k, attn_v are one
         // stacked (H·D + 2·G·D, C) matrix and ffn_gate, ffn_up one (2F, C) matrix.
+        let linears = try LinearWeights(precision: precision)
+        let (d, f, kv) = (c.dModel, c.feedForwardLength, c.kvDim)
         blocks = (0..<c.layerCount).map { l in
             LlamaBlock(
-                attention: LlamaAttention(norm: slot("blk.\(l).attn_norm.weight"), wqkv: slot("blk.\(l).attn_q.weight"),
-                                          wo: slot("blk.\(l).attn_output.weight")),
-                mlp: LlamaMLP(norm: slot("blk.\(l).ffn_norm.weight"), gateUp: slot("blk.\(l).ffn_gate.weight"),
-                              down: slot("blk.\(l).ffn_down.weight")))
+                attention: LlamaAttention(norm: slot("blk.\(l).attn_norm.weight"),
+                                          wqkv: linears.linear(slot("blk.\(l).attn_q.weight"), n: d + 2 * kv, k: d),
+                                          wo: linears.linear(slot("blk.\(l).attn_output.weight"), n: d, k: d)),
+                mlp: LlamaMLP(norm: slot("blk.\(l).ffn_norm.weight"),
+                              gateUp: linears.linear(slot("blk.\(l).ffn_gate.weight"), n: 2 * f, k: d),
+                              down: linears.linear(slot("blk.\(l).ffn_down.weight"), n: d, k: f)))
         }
+        self.linears = linears
     }
 
     deinit { storage.deallocate() }

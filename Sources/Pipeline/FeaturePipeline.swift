@@ -2,6 +2,7 @@
 // activations, `saescope encode`, index builds and training.
 // Legend: T tokens, D the model's d_model.
 import Foundation
+import Kernels
 import LanguageModel
 import SparseAutoencoder
 import Tokenizer
@@ -31,14 +32,14 @@ public struct FeaturePipeline: Sendable {
 
     /// Loads the model (a .gguf file or a Hugging Face folder), its tokenizer and the SAE (any
     /// format `SparseAutoencoder.load` reads). The hook is `hook` if given, else the one the SAE
-    /// names.
-    public init(modelPath: String, saePath: String, hook: String? = nil) throws {
+    /// names. The model's linear layers multiply in `precision`.
+    public init(modelPath: String, saePath: String, hook: String? = nil, precision: MatmulPrecision = .float32) throws {
         let sae = try SparseAutoencoder.load(saePath)
         let point = try Self.hookPoint(for: sae, override: hook)
         guard FileManager.default.fileExists(atPath: modelPath) else {
             throw ModelError.unsupported(file: modelPath, reason: "no such model file or folder")
         }
-        let model = try ModelRegistry.load(modelPath)
+        let model = try ModelRegistry.load(modelPath, precision: precision)
         let tokenizer = try BPETokenizer.load(from: modelPath)
         try self.init(model: model, tokenizer: tokenizer, sae: sae, hook: point, modelPath: modelPath)
     }

@@ -35,6 +35,8 @@ struct Activations: ParsableCommand {
     @Option(help: "Threads for BLAS.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var precision: PrecisionOption
+
     func validate() throws {
         if (text == nil) == (file == nil) { throw ValidationError("Give the text either as an argument or with --file, not both.") }
         if threads < 1 { throw ValidationError("--threads must be at least 1.") }
@@ -57,7 +59,7 @@ struct Activations: ParsableCommand {
                 throw ModelError.unsupported(file: model, reason: "no such model file")
             }
             BLASRuntime.setThreads(threads)
-            let languageModel = try ModelRegistry.load(model)
+            let languageModel = try ModelRegistry.load(model, precision: precision.resolved)
             let tokenizer = try BPETokenizer.load(from: model)
             let loaded = DispatchTime.now().uptimeNanoseconds
             let tokens = tokenizer.encode(input)

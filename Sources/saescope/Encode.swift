@@ -48,6 +48,8 @@ struct Encode: ParsableCommand {
     @Option(help: "Threads for BLAS and the per-token selection.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var precision: PrecisionOption
+
     func validate() throws {
         if (activations == nil) == (model == nil) {
             throw ValidationError("Give either --activations FILE.npy or --model M with a text.")
@@ -94,7 +96,7 @@ struct Encode: ParsableCommand {
         } else {
             input = text ?? ""
         }
-        let pipeline = try FeaturePipeline(modelPath: model, saePath: sae, hook: hook)
+        let pipeline = try FeaturePipeline(modelPath: model, saePath: sae, hook: hook, precision: precision.resolved)
         let ids = pipeline.tokenize(input)
         let (_, codes) = try pipeline.encode(ids, threads: threads)
         let t = pipeline.tokenizer

@@ -84,6 +84,8 @@ struct Index: ParsableCommand {
     @Flag(help: "Replace --out if it exists.")
     var force = false
 
+    @OptionGroup var precision: PrecisionOption
+
     func validate() throws {
         guard context >= 2 else { throw ValidationError("--context must be at least 2") }
         guard top >= 0, perInterval >= 0, (0...63).contains(intervals) else {
@@ -112,8 +114,8 @@ struct Index: ParsableCommand {
             }
             let corpus = try Corpus(self.corpus, textField: textField)
             BLASRuntime.setThreads(threads)
-            let pipeline = try FeaturePipeline(modelPath: model, saePath: sae, hook: hook)
-            note("index: \(pipeline.model.architecture) model \(model), SAE \(sae) (\(pipeline.sae.latentCount) latents, \(pipeline.sae.activation)) at \(pipeline.hook), \(corpus.files.count) corpus files, loaded in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+            let pipeline = try FeaturePipeline(modelPath: model, saePath: sae, hook: hook, precision: precision.resolved)
+            note("index: \(pipeline.model.architecture) model \(model) (\(pipeline.model.precision)), SAE \(sae) (\(pipeline.sae.latentCount) latents, \(pipeline.sae.activation)) at \(pipeline.hook), \(corpus.files.count) corpus files, loaded in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
             var options = BuildOptions()
             options.parameters.context = context
             options.parameters.topExamples = top

@@ -67,6 +67,8 @@ struct Serve: ParsableCommand {
     @Option(help: "Threads that run request handlers (default: twice the number of cores, at least 4).")
     var threads: Int?
 
+    @OptionGroup var precision: PrecisionOption
+
     @Flag(help: "Don't print a line per request.")
     var quiet = false
 
@@ -95,7 +97,7 @@ struct Serve: ParsableCommand {
             if let model, let sae {
                 let loadStarted = Date()
                 BLASRuntime.setThreads(liveThreads ?? ProcessInfo.processInfo.activeProcessorCount)
-                let pipeline = try FeaturePipeline(modelPath: model, saePath: sae, hook: hook)
+                let pipeline = try FeaturePipeline(modelPath: model, saePath: sae, hook: hook, precision: precision.resolved)
                 var limits = LiveLimits()
                 limits.maxTextBytes = liveMaxText
                 limits.maxTokens = liveMaxTokens
@@ -104,7 +106,8 @@ struct Serve: ParsableCommand {
                 let service = LiveService(pipeline: pipeline, limits: limits)
                 try service.checkMatches(reader)
                 live = service
-                note(String(format: "live: %@ + %@ (%d latents, %@, %@) loaded in %.2f s", model, sae,
+                note(String(format: "live: %@ (%@) + %@ (%d latents, %@, %@) loaded in %.2f s", model,
+                            pipeline.model.precision.description, sae,
                             pipeline.sae.latentCount, pipeline.sae.activation.description, pipeline.hook.description,
                             Date().timeIntervalSince(loadStarted)))
             }

@@ -110,6 +110,8 @@ struct Train: ParsableCommand {
     @Option(help: "Threads for BLAS.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    @OptionGroup var precision: PrecisionOption
+
     func validate() throws {
         if activations.isEmpty == (model == nil) { throw ValidationError("Give either --model with --corpus, or --activations, not both.") }
         if model != nil && (corpus.isEmpty || hook == nil) { throw ValidationError("--model needs --hook and --corpus.") }
@@ -137,7 +139,7 @@ struct Train: ParsableCommand {
                 let corpusData = try Corpus(paths: corpus)
                 corpusDocuments = corpusData.documents.count
                 let point = try HookPoint(hook ?? "")
-                let languageModel = try ModelRegistry.load(model)
+                let languageModel = try ModelRegistry.load(model, precision: precision.resolved)
                 let tokenizer = try BPETokenizer.load(from: model)
                 source = try ModelActivationSource(model: languageModel, tokenizer: tokenizer, hook: point, documents: corpusData.documents,
                                                    seed: seed, contextTokens: min(context, languageModel.contextLength),

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import XCTest
 @testable import LanguageModel
 import Tensors
@@ -134,6 +135,45 @@ final class LlamaGoldenTests: XCTestCase {
                 XCTAssertEqual(top, expected, "prompt \(p) position \(position)")
             }
         }
+    }
+
+    /// In bfloat16 (AMX) the residual stream stays within about 1 % of transformers' float32 and
+    /// the most likely next token is the same almost everywhere.
+    func testBFloat16PassStaysCloseToTransformers() throws {
+        guard MatmulPrecision.bfloat16IsAvailable else { throw XCTSkip("this CPU has no AMX-BF16 tiles") }
+        guard let path = Self.modelPath() else { throw XCTSkip("SmolLM2 GGUF not found") }
+        let model = try LlamaModel(path: path, precision: .bfloat16)
+        XCTAssertEqual(model.precision, .bfloat16)
+        let (goldens, npz) = try goldens()
+        let d = model.dModel, v = model.vocabularySize
+        var errors: [Double] = [], sameTop = 0, positions = 0
+        for (p, golden) in goldens.cases.enumerated() {
+            let hooks = goldens.resid_post_layers.map { HookPoint(layer: $0, site: .residPost) }
+            let result = try model.forward(golden.ids, hooks: Set(hooks), logits: true)
+            for hook in hooks {
+                let actual = try XCTUnwrap(result.activations[hook]), expected = try npz.tensor("p\(p).\(hook)").floats()
+                for token in 1..<golden.ids.count {  // position 0, the attention sink, is its own scale
+                    var error = 0.0, norm = 0.0
+                    for j in (token * d)..<((token + 1) * d) {
+                        error += pow(Double(actual[j]) - Double(expected[j]), 2)
+                        norm += pow(Double(expected[j]), 2)
+                    }
+                    errors.append((error / norm).squareRoot())
+                }
+            }
+            let logits = try XCTUnwrap(result.logits)
+            for (position, expected) in golden.top5.enumerated() {
+                positions += 1
+                if Self.topFive(logits[(position * v)..<((position + 1) * v)]).first == expected.first { sameTop += 1 }
+            }
+        }
+        errors.sort()
+        let median = errors[errors.count / 2], largest = errors.last ?? 0
+        print(String(format: "Llama bf16 vs transformers f32: relative L2 error per token median %.4f, largest %.4f; same top token at %d of %d positions",
+                     median, largest, sameTop, positions))
+        XCTAssertLessThan(median, 0.01)
+        XCTAssertLessThan(largest, 0.05)
+        XCTAssertGreaterThanOrEqual(Double(sameTop), 0.95 * Double(positions))
     }
 
     /// The ids of the five largest values, largest first (the lower id first on ties, as a stable sort).

@@ -1,0 +1,31 @@
+// Matrix products on Intel AMX tiles in bfloat16 with float32 accumulation.
+// Legend: M rows of the left operand (tokens), K the shared dimension, N output columns.
+#ifndef SAESCOPE_CAMX_H
+#define SAESCOPE_CAMX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// 1 when this CPU has AMX-BF16 tiles and the kernel lets this process use them, else 0.
+/// Asks the kernel for permission on the first call (Linux 5.16+); cheap afterwards.
+int camx_available(void);
+
+/// Elements (uint16 bfloat16) of a packed (N, K) weight: N rounded up to 32, K to 32.
+size_t camx_packed_count(int n, int k);
+
+/// Packs w (N, K) float32, row-major (a linear layer's (out, in) weight), into AMX's tile
+/// layout in bfloat16 (rounded to nearest even), zero-padded; `packed` holds camx_packed_count.
+void camx_pack(const float *w, int n, int k, uint16_t *packed);
+
+/// Floats of scratch memory camx_linear needs for these sizes.
+size_t camx_scratch_count(int m, int n, int k);
+
+/// c (M, N) = a (M, K) · wᵀ (+ c when accumulate), with w packed by camx_pack, computing
+/// output columns [n_begin, n_end) only (n_begin a multiple of 32), so that threads can share
+/// one product. a is rounded to bfloat16; products are summed in float32. scratch holds
+/// camx_scratch_count floats and is private to the calling thread. Call only when
+/// camx_available() returned 1.
+void camx_linear(const float *a, const uint16_t *packed, float *c, int m, int n, int k,
+                 int n_begin, int n_end, int accumulate, float *scratch);
+
+#endif
