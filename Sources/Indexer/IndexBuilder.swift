@@ -121,7 +121,8 @@ public final class IndexBuilder {
             model: .init(name: name(options.modelFile ?? pipeline.modelPath) ?? "model", architecture: model.architecture,
                          file: name(options.modelFile ?? pipeline.modelPath), sha256: try SHA256.hexDigest(ofFile: options.modelFile ?? pipeline.modelPath)),
             corpus: .init(name: corpus.inputs.map { URL(fileURLWithPath: $0).lastPathComponent }.joined(separator: ", "), documents: 0, tokens: 0),
-            build: ["sae_format": .string(sae.info.format), "normalization": .string(sae.normalization.description)])
+            build: ["sae_format": .string(sae.info.format), "normalization": .string(sae.normalization.description),
+                    "precision": .string(model.precision.description)])
     }
 
     /// Builds: an index at `out`, or with `--shard i/n` (n > 1) a part file for `merge`.

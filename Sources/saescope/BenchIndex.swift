@@ -80,8 +80,9 @@ extension Bench {
                 let builder = try IndexBuilder(pipeline: pipeline, corpus: try Corpus(corpus), options: options)
                 let summary = try builder.run(out: out)
                 let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
-                say(String(format: "bench index: %@ to %@, random TopK SAE %d latents k=%d, context %d, batch %d, %d threads, kernel %@",
-                           modelPath, hook, latents, k, context, batchSize, threads, BLASRuntime.coreName))
+                say(String(format: "bench index: %@ to %@, random TopK SAE %d latents k=%d, context %d, batch %d, %d threads, %@, kernel %@",
+                           modelPath, hook, latents, k, context, batchSize, threads, languageModel.precision.description,
+                           BLASRuntime.coreName))
                 say(String(format: "corpus pass: %d tokens (%d windows, %d documents) in %.1f s: %.0f tokens/s",
                            summary.tokens, summary.windows, summary.documents, summary.corpusSeconds,
                            Double(summary.tokens) / max(summary.corpusSeconds, 1e-9)))
