@@ -16,6 +16,10 @@ API's, the ranked list, links to /features/, explanations drawn literally), /liv
 by each token's strongest latent) and the feature page's try-it card (/features/ID?text=…).
 Without live, it checks that /live and the try-it card say live is off and do not break.
 
+Explanations on the latent page and in the index's latent table must be drawn literally, exactly
+as the API gives them, with no element made from their text (CI imports explanations holding
+HTML and script for latents 0 and 12 before it runs this).
+
 Standard library only, plus a Chromium binary (--chromium, $CHROMIUM, or chromium /
 chromium-browser / google-chrome on PATH).
 
@@ -422,6 +426,26 @@ def check_try_off(c, root, page):
     c.check(page, "try-it form hidden when live is off", form is not None and form.hidden())
 
 
+INJECTED = {"img", "script", "iframe", "object", "embed", "svg", "b", "style"}
+
+
+def check_explanations_literal(c, page, nodes, expected):
+    """nodes: (id, element holding that latent's explanation); expected: id -> the API's text.
+    Each explanation must be drawn as text exactly as the API gives it, however much HTML it holds."""
+    drawn = 0
+    for fid, node in nodes:
+        text = expected.get(fid)
+        if not text or node is None:
+            continue
+        spans = node.find_all("span", cls="exp-text")
+        got = spans[0].text() if spans else None
+        c.check(page, f"latent {fid}: explanation drawn literally as text", got == text, f"{got!r} != {text!r}"[:200])
+        stray = sorted({n.tag for n in node.iter() if n.tag in INJECTED})
+        c.check(page, f"latent {fid}: no element made from explanation text", not stray, ", ".join(stray))
+        drawn += 1
+    return drawn
+
+
 def check_nav(c, root, page):
     c.check(page, "site nav links to /live", any(a.attrs.get("href") == "/live" for n in root.find_all("nav") for a in n.find_all("a")))
 
@@ -449,6 +473,9 @@ def main():
 
     fpage = parse(dump_dom(chromium, f"{base}/features/{a.feature}", a.budget))
     check_feature(c, fpage, a.feature, a.xss_check)
+    fapi = http_json(f"{base}/api/features/{a.feature}")[1]
+    check_explanations_literal(c, f"/features/{a.feature}", [(a.feature, fpage.by_id("explanation"))],
+                               {a.feature: (fapi.get("explanation") or {}).get("text")})
     check_nav(c, fpage, f"/features/{a.feature}")
     if not live:
         check_try_off(c, fpage, f"/features/{a.feature}")
@@ -457,6 +484,14 @@ def main():
         c.check(f"/features/{a.feature}", "try-it form shown when live is on", form is not None and not form.hidden())
     index = parse(dump_dom(chromium, f"{base}/", a.budget))
     check_index(c, index, parse(dump_dom(chromium, f"{base}/?sort=density&order=desc", a.budget)))
+    listed = http_json(f"{base}/api/features?offset=0&limit=50")[1].get("features") or []
+    body = index.by_id("latents-body")
+    rows = []
+    for r in (body.find_all("tr") if body else []):
+        ids = [x.attrs["href"].rsplit("/", 1)[-1] for x in r.find_all("a") if x.attrs.get("href", "").startswith("/features/")]
+        if ids and ids[0].isdigit():
+            rows.append((int(ids[0]), r))
+    check_explanations_literal(c, "/", rows, {f["id"]: (f.get("explanation") or {}).get("text") for f in listed})
     check_nav(c, index, "/")
     check_missing(c, parse(dump_dom(chromium, f"{base}/features/{a.missing_id}", a.budget)), f"/features/{a.missing_id}")
 

@@ -16,8 +16,15 @@ public enum ExplanationImport {
     /// Replaces, for each source among `rows`, all of that source's explanations with `rows`, in
     /// one transaction. Rows naming a latent the index lacks are skipped; returns (written, skipped).
     public static func replace(in path: String, rows: [Row]) throws -> (written: Int, skipped: Int) {
-        guard FileManager.default.fileExists(atPath: path) else { throw IndexReadError.missing(path) }
-        let db = try Database(path: path, readOnly: false)
+        try IndexFile.check(path)
+        do {
+            return try write(rows, into: try Database(path: path, readOnly: false))
+        } catch let error as SQLiteError {
+            throw IndexReadError.unreadable(path, error.message)
+        }
+    }
+
+    private static func write(_ rows: [Row], into db: Database) throws -> (written: Int, skipped: Int) {
         try Migrator.bundled().check(db)
         return try db.transaction {
             for source in Set(rows.map(\.source)).sorted() {

@@ -39,7 +39,7 @@ public final class IndexReader: Sendable {
     private let tokensByText: [String: [UInt32]]
 
     public init(path: String, migrator: Migrator? = nil) throws {
-        guard FileManager.default.fileExists(atPath: path) else { throw IndexReadError.missing(path) }
+        try IndexFile.check(path)
         self.path = path
         let pool = ConnectionPool(path: path)
         self.pool = pool

@@ -25,8 +25,9 @@ public enum MigrationError: Error, CustomStringConvertible {
         case .duplicateVersion(let v):
             return "two migration files have version \(v)"
         case .newerThanBinary(let path, let have, let know, let unknown):
+            let named = unknown.isEmpty ? " (its PRAGMA user_version)" : " (unknown migrations: \(unknown.joined(separator: ", ")))"
             return "\(path) has index schema v\(have) but this saescope knows only up to v\(know)"
-                + " (unknown migrations: \(unknown.joined(separator: ", "))); upgrade saescope to read it"
+                + "\(named); upgrade saescope to read it"
         case .olderThanBinary(let path, let have, let know):
             return "\(path) has index schema v\(have), older than this saescope's v\(know); "
                 + "upgrade it with: saescope migrate \(path)"
@@ -96,20 +97,22 @@ public struct Migrator: Sendable {
         let applied: [Int: String]
         do {
             applied = try self.applied(in: db)
-        } catch let error as SQLiteError {
+        } catch let error as SQLiteError where ![11, 26].contains(error.code & 0xFF) {
+            // SQLITE_CORRUPT and SQLITE_NOTADB go on as they are: a damaged index is still an index.
             throw MigrationError.notAnIndex(path: db.path, reason: error.message)
         }
         if applied.isEmpty {
             throw MigrationError.notAnIndex(path: db.path, reason: "it has no schema_migrations table")
         }
-        try checkNotNewer(applied, path: db.path)
+        try checkNotNewer(applied, in: db)
         let current = applied.keys.max() ?? 0
         if current < latestVersion {
             throw MigrationError.olderThanBinary(path: db.path, indexVersion: current, binaryVersion: latestVersion)
         }
     }
 
-    private func checkNotNewer(_ applied: [Int: String], path: String) throws {
+    private func checkNotNewer(_ applied: [Int: String], in db: Database) throws {
+        let path = db.path
         let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0.name) })
         let unknown = applied.filter { known[$0.key] == nil }.sorted { $0.key < $1.key }
         if !unknown.isEmpty {
@@ -118,6 +121,13 @@ public struct Migrator: Sendable {
         }
         for (version, name) in applied where known[version] != name {
             throw MigrationError.editedMigration(path: path, name: name)
+        }
+        // user_version mirrors the latest migration; one beyond ours is a newer schema too (a
+        // tool that bumps it without a schema_migrations row, or a damaged table).
+        let pragma = try db.statement("PRAGMA user_version")
+        let userVersion = try pragma.step() ? pragma.int(0) : 0
+        if userVersion > latestVersion {
+            throw MigrationError.newerThanBinary(path: path, indexVersion: userVersion, binaryVersion: latestVersion, unknown: [])
         }
     }
 
@@ -132,7 +142,7 @@ public struct Migrator: Sendable {
             )
             """)
         let applied = try self.applied(in: db)
-        try checkNotNewer(applied, path: db.path)
+        try checkNotNewer(applied, in: db)
         var done: [String] = []
         for migration in migrations where applied[migration.version] == nil {
             try db.transaction {

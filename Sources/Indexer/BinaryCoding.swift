@@ -26,12 +26,16 @@ struct BinaryReader {
     let path: String
     private var offset = 0
 
-    init(_ bytes: [UInt8], path: String) {
+    /// Reads `bytes` from `start`; errors give offsets into `bytes`, so pass the whole file.
+    init(_ bytes: [UInt8], path: String, start: Int = 0) {
         self.bytes = bytes
         self.path = path
+        self.offset = start
     }
 
     var atEnd: Bool { offset == bytes.count }
+    /// Bytes not read yet: a bound on any count that follows (each item takes at least a byte).
+    var remaining: Int { bytes.count - offset }
 
     private mutating func take(_ n: Int) throws -> ArraySlice<UInt8> {
         guard n >= 0, n <= bytes.count - offset else { throw BuildError.badState(path, "it ends early (at byte \(offset))") }
@@ -44,8 +48,9 @@ struct BinaryReader {
     }
     mutating func int() throws -> Int { Int(Int64(bitPattern: try u64())) }
     mutating func count(limit: Int = 1 << 40) throws -> Int {
+        let at = offset
         let n = try int()
-        guard n >= 0, n <= limit else { throw BuildError.badState(path, "a count of \(n) at byte \(offset) is impossible") }
+        guard n >= 0, n <= limit else { throw BuildError.badState(path, "a count of \(n) at byte \(at) is impossible (the file is damaged or cut short)") }
         return n
     }
     mutating func u32() throws -> UInt32 {

@@ -115,7 +115,13 @@ public struct Corpus: Sendable {
         case .text:
             var bytes: [UInt8] = []
             while let chunk = try reader.next() { bytes += chunk }
-            return try body(.document(String(decoding: bytes, as: UTF8.self)))
+            if let text = String(validating: bytes, as: UTF8.self) { return try body(.document(text)) }
+            // Not UTF-8 (Latin-1, UTF-16, binary): decoding would index U+FFFD in place of every
+            // odd byte, so the file is left out and reported, as a malformed JSONL line is.
+            let at = firstInvalidUTF8(bytes) ?? 0
+            let line = bytes[..<at].reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
+            let column = at - (bytes[..<at].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+            return try body(.bad(file, line, "not valid UTF-8 (byte \(hex(bytes[at])) at column \(column)); the whole file is left out"))
         case .jsonl:
             var pending: [UInt8] = []
             var line = 0
@@ -140,6 +146,9 @@ public struct Corpus: Sendable {
 
     /// A JSONL line as a document, or why it is not one.
     static func jsonlRecord(_ bytes: ArraySlice<UInt8>, file: String, line: Int, textField: String) -> CorpusRecord {
+        if let at = firstInvalidUTF8(bytes) {
+            return .bad(file, line, "not valid UTF-8 (byte \(hex(bytes[bytes.startIndex + at])) at column \(at + 1))")
+        }
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else { return .bad(file, line, "not valid JSON") }
         guard let fields = object as? [String: Any] else { return .bad(file, line, "not a JSON object") }
         guard let value = fields[textField] else { return .bad(file, line, "no '\(textField)' field") }
@@ -147,6 +156,24 @@ public struct Corpus: Sendable {
         return .document(text)
     }
 }
+
+/// The offset of the first byte of `bytes` that is not part of well-formed UTF-8, or nil when
+/// every byte is.
+func firstInvalidUTF8<C: Collection<UInt8>>(_ bytes: C) -> Int? {
+    var parser = Unicode.UTF8.ForwardParser()
+    var iterator = bytes.makeIterator()
+    var offset = 0
+    while true {
+        switch parser.parseScalar(from: &iterator) {
+        case .valid(let scalar): offset += scalar.count
+        case .error: return offset
+        case .emptyInput: return nil
+        }
+    }
+}
+
+/// A byte as 0xNN.
+func hex(_ byte: UInt8) -> String { String(format: "0x%02X", byte) }
 
 /// Reads a file (or bytes in memory) in chunks, inflating gzip on the way, so a large corpus
 /// file never sits in memory whole.
@@ -226,7 +253,7 @@ final class ChunkReader {
             let input = readStored()
             if input.isEmpty {
                 finished = true
-                throw CorpusError.unreadable(path, "the gzip data ends early (truncated file?)")
+                throw CorpusError.unreadable(path, "the gzip data ends early, after \(storedBytesRead) bytes: the file is cut short")
             }
             var done = false
             try input.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
@@ -241,7 +268,9 @@ final class ChunkReader {
                         if rc == Z_STREAM_END {
                             done = true
                         } else if rc != Z_OK && rc != Z_BUF_ERROR {
-                            throw CorpusError.unreadable(path, "corrupt gzip data (zlib error \(rc))")
+                            let at = storedBytesRead - Int(stream.pointee.avail_in)
+                            let why = stream.pointee.msg.map { String(cString: $0) } ?? "zlib error \(rc)"
+                            throw CorpusError.unreadable(path, "corrupt gzip data near byte \(at) (\(why))")
                         }
                         return b.count - Int(stream.pointee.avail_out)
                     }

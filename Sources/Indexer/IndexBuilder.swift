@@ -242,7 +242,7 @@ public final class IndexBuilder {
         try flush()
         state.nextRecord = max(state.nextRecord, recordsVisited)
         guard documentIndex > 0 else {
-            throw BuildError.emptyCorpus("the corpus (\(corpus.inputs.joined(separator: ", "))) holds no documents\(state.badLines > 0 ? " (\(state.badLines) bad lines, e.g. \(badExamples.first ?? ""))" : "")")
+            throw BuildError.emptyCorpus("the corpus (\(corpus.inputs.joined(separator: ", "))) holds no documents\(state.badLines > 0 ? " (\(state.badLines) bad line\(state.badLines == 1 ? "" : "s"), e.g. \(badExamples.first ?? ""))" : "")")
         }
         if p.shardCount == 1 && state.tokens == 0 {
             throw BuildError.emptyCorpus("the corpus (\(corpus.inputs.joined(separator: ", "))) has \(state.documents) documents but no text to index")

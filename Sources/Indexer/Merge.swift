@@ -45,7 +45,8 @@ public enum PartMerger {
         let n = merged.parameters.shardCount
         let missing = (0..<n).filter { seen[$0] == nil }
         guard missing.isEmpty else {
-            throw BuildError.mismatch("shards \(missing.map(String.init).joined(separator: ", ")) of \(n) are missing")
+            let listed = missing.prefix(10).map(String.init).joined(separator: ", ") + (missing.count > 10 ? ", …" : "")
+            throw BuildError.mismatch("\(missing.count) of the \(n) shards are missing: \(listed)")
         }
         guard merged.decoder != nil else { throw BuildError.mismatch("no part holds the logit and neighbour tables (shard 0 computes them)") }
         merged.parameters.shardIndex = 0

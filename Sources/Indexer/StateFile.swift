@@ -32,7 +32,7 @@ extension BuildState {
         guard bytes.count >= magic.count + 8, Array(bytes[..<magic.count]) == magic else {
             throw BuildError.badState(path, "it is not a saescope build checkpoint or shard part")
         }
-        var r = BinaryReader(Array(bytes[magic.count...]), path: path)
+        var r = BinaryReader(bytes, path: path, start: magic.count)
         let version = try r.int()
         guard version == BuildState.version else {
             throw BuildError.badState(path, "it is version \(version) of the format; this saescope reads version \(BuildState.version)")
@@ -106,8 +106,12 @@ extension BuildState {
         }
     }
 
+    /// Bytes each latent takes in the per-latent arrays (positives, maxima, minima, sums,
+    /// histogram): a damaged latent count is refused before anything that large is allocated.
+    static let bytesPerLatent = 8 + 4 + 4 + 8 * sumStride + 4 * FineHistogram.bins
+
     private static func decode(_ r: inout BinaryReader) throws -> BuildState {
-        let latents = try r.count(limit: IndexWriter.maxLatentID)
+        let latents = try r.count(limit: min(IndexWriter.maxLatentID, r.remaining / bytesPerLatent))
         var p = BuildParameters()
         p.context = try r.int()
         p.topExamples = try r.int()
@@ -118,6 +122,13 @@ extension BuildState {
         p.shardIndex = try r.int()
         p.shardCount = try r.int()
         p.seed = try r.u64()
+        // What `IndexBuilder` accepts; anything else is damage, and would misdirect the merge.
+        guard p.context >= 2, p.context <= 1 << 20, (0...1000).contains(p.topExamples),
+              (0..<IndexWriter.groupsPerLatent).contains(p.intervals), (0...1000).contains(p.examplesPerInterval),
+              p.shardCount >= 1, p.shardCount <= 1 << 20, (0..<p.shardCount).contains(p.shardIndex) else {
+            throw BuildError.badState(r.path, "its build settings are impossible (context \(p.context), top \(p.topExamples), "
+                                      + "intervals \(p.intervals) × \(p.examplesPerInterval), shard \(p.shardIndex)/\(p.shardCount)): the file is damaged")
+        }
         let metadata: IndexMetadata
         do { metadata = try JSONDecoder().decode(IndexMetadata.self, from: Data(try r.string().utf8)) } catch {
             throw BuildError.badState(r.path, "its metadata is not readable: \(error)")
@@ -143,7 +154,7 @@ extension BuildState {
         state.sums = try check(r.array(UInt64.self), latents * BuildState.sumStride, "sums")
         state.histogram = try check(r.array(UInt32.self), latents * FineHistogram.bins, "histogram")
 
-        let windowCount = try r.count()
+        let windowCount = try r.count(limit: r.remaining / 24)  // document, position, token count
         var windows: [Window] = []
         windows.reserveCapacity(windowCount)
         for _ in 0..<windowCount {

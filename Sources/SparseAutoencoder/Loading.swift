@@ -28,10 +28,34 @@ extension SparseAutoencoder {
             throw SAEError.unknownFormat(path: path, reason: "no such file or folder")
         }
         guard let format = format(of: path) else {
+            if let damage = weightFileDamage(path) { throw damage }
             let names = formats.map(\.name).joined(separator: ", ")
             throw SAEError.unknownFormat(path: path, reason: "it is none of the formats saescope reads (\(names)); see docs/SAE_FORMATS.md")
         }
         return try format.load(URL(fileURLWithPath: path))
+    }
+
+    /// Why a file whose name or first bytes make it a weight file cannot be read as one (cut
+    /// short, a damaged header): the formats' cheap claims skip unreadable files, and the
+    /// reader's error says more than "none of the formats". Nil for readable files and others.
+    static func weightFileDamage(_ path: String) -> Error? {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder), !isFolder.boolValue else { return nil }
+        let byName: [String: WeightFormat] = ["safetensors": .safetensors, "gguf": .gguf, "npy": .npy, "npz": .npz, "pt": .torch, "pth": .torch]
+        do {
+            let file = try MappedFile(path: path)
+            switch WeightFormat.detect(file) ?? byName[URL(fileURLWithPath: path).pathExtension.lowercased()] {
+            case .safetensors?: _ = try SafetensorsFile(file: file)
+            case .gguf?: _ = try GGUFFile(file: file)
+            case .npy?: _ = try NpyFile(file: file)
+            case .npz?: _ = try NpzFile(file: file)
+            case .torch?: _ = try TorchFile(file: file)
+            case nil: return nil
+            }
+        } catch {
+            return error
+        }
+        return nil
     }
 
     /// The first format that claims the file or folder at `path` (a cheap look, nothing loaded).

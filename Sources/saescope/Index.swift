@@ -18,7 +18,8 @@ struct Index: ParsableCommand {
 
             Corpus: .txt files (one document each), .jsonl files (one document per line, text in --text-field), \
             gzip-compressed .txt.gz / .jsonl.gz, and folders of them (recursively, in sorted order). Lines that \
-            are not JSON objects with a string text field are counted and reported, never fatal.
+            are not UTF-8 JSON objects with a string text field, and .txt files that are not UTF-8, are counted, \
+            reported (file and line) and left out, never fatal; a damaged .gz file stops the build.
 
             The output is written as OUT.partial and renamed when complete. A checkpoint (OUT.checkpoint) is \
             saved every --checkpoint-every seconds; after an interruption, run the same command with --resume.

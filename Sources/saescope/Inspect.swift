@@ -1,15 +1,19 @@
 import ArgumentParser
+import FeatureIndex
 import Foundation
 import SparseAutoencoder
 import Tensors
 
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Print a weight file's format, metadata and tensors (.gguf, .safetensors, .npy, .npz, .pt), and what an SAE file or folder holds.",
-        discussion: "Long metadata arrays are summarised, e.g. tokenizer.ggml.tokens: [string × 49152]. Shapes are outermost first, as numpy prints them (GGUF lists them innermost first). SAE folders (SAELens, sparsify) and files (saescope, OpenAI .pt, Gemma Scope params.npz) also get their format, activation, input processing, widths, hook and model.")
+        abstract: "Print a weight file's format, metadata and tensors (.gguf, .safetensors, .npy, .npz, .pt), what an SAE file or folder holds, or what an index was built from.",
+        discussion: "Long metadata arrays are summarised, e.g. tokenizer.ggml.tokens: [string × 49152]. Shapes are outermost first, as numpy prints them (GGUF lists them innermost first). SAE folders (SAELens, sparsify) and files (saescope, OpenAI .pt, Gemma Scope params.npz) also get their format, activation, input processing, widths, hook and model. An index (.sqlite) gets its schema version, SAE, model, corpus and counts; with --check, every page of it is read and checked (SQLite's quick_check), and damage is an error.")
 
-    @Argument(help: "The weight file, or SAE folder, to inspect.")
+    @Argument(help: "The weight file, SAE folder or index to inspect.")
     var path: String
+
+    @Flag(help: "For an index: also read every page and check its structure (takes as long as reading the whole file).")
+    var check = false
 
     func run() throws {
         try reportingErrors {
@@ -19,6 +23,11 @@ struct Inspect: ParsableCommand {
                 Self.describe(try SparseAutoencoder.load(path))
                 return
             }
+            if Self.isSQLiteFile(path) {
+                try Self.describeIndex(path, check: check)
+                return
+            }
+            if check { throw ValidationError("--check reads an index, and \(path) is not a SQLite file") }
             let file = try MappedFile(path: path)
             guard let format = WeightFormat.detect(file) else {
                 throw TensorFileError(.unsupported, file: path, "is not a GGUF, safetensors, npy, npz or PyTorch .pt file.")
@@ -79,6 +88,31 @@ struct Inspect: ParsableCommand {
                 }
             }
         }
+    }
+
+    static func isSQLiteFile(_ path: String) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        return handle.readData(ofLength: 16) == Data("SQLite format 3\0".utf8)
+    }
+
+    /// What an index holds and was built from; with `check`, its integrity (damage is an error).
+    static func describeIndex(_ path: String, check: Bool) throws {
+        let reader = try IndexReader(path: path)
+        let m = reader.metadata, s = reader.summary
+        say("\(path): saescope index, schema v\(reader.schemaVersion), \(s.latents) latents (\(s.deadLatents) dead), \(s.tokensIndexed) tokens indexed")
+        say("  SAE: \(m.sae.name) (\(m.sae.architecture)\(m.sae.k.map { ", k=\($0)" } ?? ""), d_model \(m.sae.dModel), \(m.sae.nLatents) latents) at \(m.sae.hook)")
+        say("  model: \(m.model.name) (\(m.model.architecture)), vocabulary of \(reader.vocabulary.count) tokens")
+        say("  corpus: \(m.corpus.name): \(m.corpus.documents) documents, \(m.corpus.tokens) tokens")
+        guard check else { return }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        note(String(format: "inspect: reading and checking every page of %.1f MB", Double(size) / 1e6))
+        let started = Date()
+        let damage = try IndexFile.damage(path)
+        guard damage.isEmpty else {
+            throw IndexReadError.unreadable(path, "it is damaged; SQLite's quick_check reports: " + damage.prefix(3).joined(separator: "; "))
+        }
+        say(String(format: "  integrity: ok (every page read and checked in %.1f s)", Date().timeIntervalSince(started)))
     }
 
     /// The SAE as saescope will run it.

@@ -12,13 +12,18 @@ struct Migrate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            guard FileManager.default.fileExists(atPath: path) else { throw IndexReadError.missing(path) }
+            try IndexFile.check(path)
             let migrator = try Migrator.bundled()
-            let db = try Database(path: path, readOnly: false)
-            if try migrator.applied(in: db).isEmpty {
-                throw MigrationError.notAnIndex(path: path, reason: "it has no schema_migrations table")
+            let applied: [String]
+            do {
+                let db = try Database(path: path, readOnly: false)
+                if try migrator.applied(in: db).isEmpty {
+                    throw MigrationError.notAnIndex(path: path, reason: "it has no schema_migrations table")
+                }
+                applied = try migrator.migrate(db)
+            } catch let error as SQLiteError {
+                throw IndexReadError.unreadable(path, error.message)
             }
-            let applied = try migrator.migrate(db)
             if applied.isEmpty {
                 print("\(path) is up to date (schema v\(migrator.latestVersion))")
             } else {

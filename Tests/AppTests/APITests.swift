@@ -170,6 +170,58 @@ final class APITests: XCTestCase {
         _ = try errorMessage("/api/features?q=AND", status: 400)
     }
 
+    /// SQL and FTS5 syntax in a search reaches SQLite only as the bound text of an FTS5 query on
+    /// a read-only connection: the answer is a 200 with results or a 400 naming 'q', never a
+    /// 500, and the index file is byte-for-byte unchanged afterwards.
+    func testSearchInjectionIsA200OrA400AndNeverChangesTheIndex() throws {
+        let path = APITests.directory.appendingPathComponent("index.sqlite").path
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let deep = String(repeating: "(", count: 400) + "x" + String(repeating: ")", count: 400)
+        let queries = [
+            "\"", "\"\"", "'", "*", "a*", "*a", "NEAR", "NEAR(a b)", "NEAR(a b, 99999999999999999999)", "a NEAR/99999999999999999999 b",
+            ")", "(", "((((fires))))", deep, "'; DROP TABLE latents; --", "\"; DROP TABLE latents; --", "x'); DELETE FROM explanations; --",
+            "' OR 1=1 --", "1 UNION SELECT key, value FROM meta", "text:paris", "text : fires", "{text}: fires", "- text: x", "rank:x",
+            "rowid:1", "latent_id:1", "explanations_fts:x", "source:manual", "- x", "^fires", "x + y", "AND", "OR", "NOT x", "x NOT",
+            "fires OR", "a:b:c", "%", "%25", "_", "\\", "x; SELECT 1", "/* x", "x\u{0}y", "\u{0}", "\u{FFFD}", "é*", "😀", "\u{202E}fires",
+        ]
+        for query in queries {
+            let encoded = try XCTUnwrap(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics))
+            for route in ["/api/search?q=", "/api/features?q="] {
+                let response = APITests.responder.response(catchingErrorsFor: Request(method: "GET", target: route + encoded))
+                let body = String(decoding: response.body, as: UTF8.self)
+                XCTAssertTrue([200, 400].contains(response.status), "\(route)\(query.debugDescription): \(response.status) \(body.prefix(200))")
+                if response.status == 400 { XCTAssertTrue(body.contains("'q'"), "\(route)\(query.debugDescription): \(body)") }
+            }
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path)), before, "the index changed")
+        XCTAssertEqual((try json("/api/features?q=fires&limit=1")["features"] as? [Any])?.count, 1)
+    }
+
+    /// Request input (path, parameters, header values) never reaches a response header: no
+    /// header of any route's answer holds CR or LF or is named after injected text.
+    func testCRLFInInputNeverReachesAResponseHeader() throws {
+        let crlf = "%0D%0ASet-Cookie:%20injected=1%0D%0AX-Injected:%201"
+        let targets = ["/api/features/1\(crlf)", "/api/features?q=x\(crlf)", "/api/features?sort=\(crlf)", "/api/features?limit=\(crlf)",
+                       "/api/search?q=\(crlf)", "/api/search/tokens?token=\(crlf)", "/api/sae?x=\(crlf)", "/features/1\(crlf)",
+                       "/live?text=\(crlf)", "/\(crlf)", "/assets/\(crlf).js", "/api/\(crlf)", "/api\(crlf)"]
+        var headers = HTTPHeaders()
+        headers["Origin"] = "http://evil.example\r\nX-Injected: 1"
+        headers["If-None-Match"] = "\"x\"\r\nX-Injected: 1"
+        headers["Access-Control-Request-Headers"] = "x\r\nX-Injected: 1"
+        for target in targets {
+            for method in ["GET", "HEAD", "OPTIONS", "POST"] {
+                let response = APITests.responder.response(catchingErrorsFor: Request(method: method, target: target, headers: headers))
+                XCTAssertNotEqual(response.status, 500, "\(method) \(target)")
+                for field in response.headers {
+                    XCTAssertFalse(field.name.contains { $0 == "\r" || $0 == "\n" } || field.value.contains { $0 == "\r" || $0 == "\n" },
+                                   "\(method) \(target): \(field.name): \(field.value.debugDescription)")
+                    XCTAssertFalse(["set-cookie", "x-injected"].contains(field.name.lowercased()), "\(method) \(target): \(field.name)")
+                    XCTAssertFalse(field.value.contains("injected") || field.value.contains("evil"), "\(method) \(target): \(field.name): \(field.value)")
+                }
+            }
+        }
+    }
+
     func testTokenSearch() throws {
         let body = try json("/api/search/tokens?token=paris")
         let matches = try XCTUnwrap(body["matches"] as? [[String: Any]])
@@ -196,6 +248,60 @@ final class APITests: XCTestCase {
         let live = try get("/api/activations", method: "POST")
         XCTAssertEqual(live.status, 503)
         XCTAssertTrue(String(decoding: live.body, as: UTF8.self).contains("--model"))
+    }
+
+    /// Pages carry a CSP that allows no inline script or style and no framing by others; every
+    /// response (pages, JSON, static files, errors) carries nosniff and no-referrer.
+    func testSecurityHeadersOnPagesJSONFilesAndErrors() throws {
+        for target in ["/", "/features/3", "/live", "/index.html", "/feature.html"] {
+            let response = try get(target)
+            XCTAssertEqual(response.status, 200, target)
+            let csp = try XCTUnwrap(response.headers["Content-Security-Policy"], target)
+            for directive in ["default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'self'"] {
+                XCTAssertTrue(csp.contains(directive), "\(target): \(directive) missing from \(csp)")
+            }
+            XCTAssertFalse(csp.contains("unsafe-inline") || csp.contains("unsafe-eval") || csp.contains("*"), "\(target): \(csp)")
+            XCTAssertEqual(response.headers["X-Frame-Options"], "SAMEORIGIN", target)
+        }
+        for (target, method, status) in [("/", "GET", 200), ("/api/health", "GET", 200), ("/api/features/3", "GET", 200),
+                                         ("/assets/dom.js", "GET", 200), ("/assets/app.css", "GET", 200), ("/favicon.svg", "GET", 200),
+                                         ("/api/features/abc", "GET", 400), ("/api/features/99999", "GET", 404), ("/api/nothing", "GET", 404),
+                                         ("/missing.css", "GET", 404), ("/api/features", "POST", 405), ("/api/activations", "POST", 503)] {
+            let response = APITests.responder.response(catchingErrorsFor: Request(method: method, target: target))
+            XCTAssertEqual(response.status, status, "\(method) \(target)")
+            XCTAssertEqual(response.headers["X-Content-Type-Options"], "nosniff", "\(method) \(target)")
+            XCTAssertEqual(response.headers["Referrer-Policy"], "no-referrer", "\(method) \(target)")
+        }
+        XCTAssertEqual(try get("/assets/dom.js").headers["Content-Type"], "text/javascript; charset=utf-8", "nosniff needs a script type")
+        XCTAssertEqual(try get("/api/features/3").headers["Content-Type"], "application/json; charset=utf-8")
+    }
+
+    /// The pages hold nothing the CSP would have to allow (inline script, event-handler or style
+    /// attributes), and no script builds HTML from strings: data reaches the DOM only as text
+    /// nodes and attribute values. scripts/browser_test.py checks the rendered pages.
+    func testPagesHoldNoInlineScriptStyleOrHTMLSinks() throws {
+        let root = try Resources.directory("Public")
+        let files = try XCTUnwrap(FileManager.default.enumerator(atPath: root.path)).compactMap { $0 as? String }
+        let html = files.filter { $0.hasSuffix(".html") }, scripts = files.filter { $0.hasSuffix(".js") }
+        XCTAssertEqual(html.count, 3)
+        XCTAssertGreaterThan(scripts.count, 5)
+        func matches(_ pattern: String, in text: String) throws -> [String] {
+            let regex = try NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
+            return regex.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { Range($0.range, in: text).map { String(text[$0]) } }
+        }
+        for name in html {
+            let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+            for pattern in [#"<script(?![^>]*\bsrc=)[^>]*>"#, #"\son[a-z]+\s*="#, #"\sstyle\s*="#, #"<style"#, #"javascript:"#] {
+                XCTAssertEqual(try matches(pattern, in: text), [], "\(name): \(pattern)")
+            }
+        }
+        for name in scripts {
+            let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+            for pattern in [#"\.(inner|outer)HTML\b"#, #"insertAdjacentHTML"#, #"document\.write"#, #"\beval\s*\("#, #"new\s+Function\b"#,
+                            #"\.srcdoc\b"#, #"createContextualFragment"#, #"DOMParser"#, #"javascript:"#] {
+                XCTAssertEqual(try matches(pattern, in: text), [], "\(name): \(pattern)")
+            }
+        }
     }
 
     func testPagesComeFromPublic() throws {

@@ -97,13 +97,69 @@ final class IndexRoundTripTests: XCTestCase {
         let db = try Database(path: path, readOnly: false)
         try db.execute("UPDATE example_groups SET examples = x'0102030405' WHERE id = 0")
         try db.execute("UPDATE example_groups SET count = 7 WHERE id = 64")
-        let reader = try IndexReader(path: path)
-        for id in [0, 1] {
-            XCTAssertThrowsError(try reader.feature(id: id)) { error in
-                XCTAssertTrue("\(error)".contains("latent \(id)"), "\(error)")
+        do {
+            let reader = try IndexReader(path: path)
+            for id in [0, 1] {
+                XCTAssertThrowsError(try reader.feature(id: id)) { error in
+                    XCTAssertTrue("\(error)".contains("latent \(id)"), "\(error)")
+                }
+            }
+            XCTAssertNotNil(try reader.feature(id: 2))
+        }
+        // An example claiming 2^32 − 1 tokens in a 20-byte blob: refused, not allocated.
+        try db.execute("UPDATE example_groups SET examples = x'0100000002000000FFFFFFFF0000000000000000' WHERE id = 128")
+        XCTAssertThrowsError(try IndexReader(path: path).feature(id: 2)) { XCTAssertTrue("\($0)".contains("latent 2"), "\($0)") }
+    }
+
+    /// An index cut short is named as such before SQLite reads it (at a page boundary SQLite
+    /// says only "malformed"; inside the last page it says nothing), and so is a file that is
+    /// not SQLite at all or is empty.
+    func testATruncatedOrForeignFileIsNamedBeforeSQLiteOpensIt() throws {
+        var synth = SyntheticIndex(latents: 30)
+        synth.topExamples = 2
+        try synth.write(to: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        XCTAssertNoThrow(try IndexFile.check(path))
+        let cut = dir.appendingPathComponent("cut.sqlite").path
+        for length in [0, 10, 99, 100, 4095, 4096, bytes.count / 2, bytes.count - 4096, bytes.count - 1] {
+            try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: cut))
+            XCTAssertThrowsError(try IndexReader(path: cut), "\(length) bytes") { error in
+                let message = "\(error)"
+                XCTAssertTrue(message.contains("cut.sqlite"), message)
+                if length >= 100 { XCTAssertTrue(message.contains("cut short") || message.contains("malformed"), message) }
+                if length > 4096 { XCTAssertTrue(message.contains("cut short"), message) }
             }
         }
-        XCTAssertNotNil(try reader.feature(id: 2))
+        try Data("SQLite? no, a text file".utf8).write(to: URL(fileURLWithPath: cut))
+        XCTAssertThrowsError(try IndexReader(path: cut)) { XCTAssertTrue("\($0)".contains("not a SQLite file"), "\($0)") }
+        try Data().write(to: URL(fileURLWithPath: cut))
+        XCTAssertThrowsError(try IndexReader(path: cut)) { XCTAssertTrue("\($0)".contains("empty"), "\($0)") }
+    }
+
+    /// Damage deep inside an index (read only by the requests that need those pages) is found
+    /// by `IndexFile.damage` (`saescope inspect --check`), which reads every page; the reader
+    /// meanwhile answers what it can and throws, never crashes, on the damaged latents.
+    func testPageDamageIsFoundByTheIntegrityCheck() throws {
+        var synth = SyntheticIndex(latents: 120)
+        synth.topExamples = 4
+        try synth.write(to: path)
+        XCTAssertEqual(try IndexFile.damage(path), [])
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let pages = bytes.count / 4096
+        for page in [pages / 3, pages / 2, pages - 1] {
+            for i in page * 4096..<(page + 1) * 4096 { bytes[i] = UInt8(truncatingIfNeeded: (i &* 2_654_435_761) >> 13) }
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let damage = try IndexFile.damage(path)
+        XCTAssertFalse(damage.isEmpty)
+        XCTAssertLessThanOrEqual(damage.count, 10)
+        if let reader = try? IndexReader(path: path) {
+            var answered = 0
+            for id in 0..<120 {
+                do { if try reader.feature(id: id) != nil { answered += 1 } } catch {}
+            }
+            XCTAssertGreaterThan(answered, 0)
+        }
     }
 
     func testTooManyIntervalGroupsAreRefused() throws {

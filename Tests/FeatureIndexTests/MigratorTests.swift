@@ -35,6 +35,23 @@ final class MigratorTests: XCTestCase {
         XCTAssertThrowsError(try migrator.migrate(db))
     }
 
+    /// PRAGMA user_version mirrors the latest migration; a larger one than this binary knows is
+    /// a newer schema too, refused by version, and `migrate` changes nothing.
+    func testAUserVersionBeyondOursIsRefusedByVersion() throws {
+        let path = dir.appendingPathComponent("bumped.sqlite").path
+        let db = try Database(path: path, readOnly: false)
+        let migrator = try Migrator.bundled()
+        try migrator.migrate(db)
+        try db.execute("PRAGMA user_version = \(migrator.latestVersion + 6)")
+        for attempt in [{ try migrator.check(db) }, { _ = try migrator.migrate(db) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                let message = "\(error)"
+                XCTAssertTrue(message.contains("v\(migrator.latestVersion + 6)") && message.contains("upgrade saescope"), message)
+            }
+        }
+        XCTAssertEqual(try migrator.applied(in: db).count, migrator.migrations.count)
+    }
+
     func testOlderIndexIsUpgradedByMigrate() throws {
         let v1 = Migration(version: 1, name: "0001_a", sql: "CREATE TABLE a (x);")
         let v2 = Migration(version: 2, name: "0002_b", sql: "CREATE TABLE b (y); INSERT INTO a VALUES (1);")

@@ -254,6 +254,38 @@ final class ServerTests: XCTestCase {
         XCTAssertTrue(logged[1].hasPrefix("GET /big 304 0B "), logged[1])
     }
 
+    /// Percent-encoded CR LF in a target decodes into the path and query, but never reaches the
+    /// wire as a header line: the writer drops CR and LF from header names and values, even for
+    /// a responder that copies request input into headers, and the access log keeps the path
+    /// percent-encoded. Raw CR or LF in a header value is a 400.
+    func testCRLFInATargetNeverBecomesAHeaderOrALogLine() throws {
+        let lines = Locked<[String]>([])
+        let reflecting = ClosureResponder { request in
+            var response = Response.text("ok")
+            response.headers["X-Path"] = request.path
+            response.headers["X-Query"] = request.query["q"] ?? ""
+            return response
+        }
+        try withServer({ configuration in configuration.accessLog = { line in lines.withLock { $0.append(line) } } }, responder: reflecting) { server in
+            let client = try TestClient(port: server.port)
+            try client.send("GET /a%0d%0aSet-Cookie:%20injected=1?q=x%0D%0AX-Injected:%201%0A%0D HTTP/1.1\r\nHost: x\r\n\r\n")
+            let reply = try client.readReply()
+            XCTAssertEqual(reply.status, 200)
+            XCTAssertNil(reply.headers["Set-Cookie"])
+            XCTAssertNil(reply.headers["X-Injected"])
+            XCTAssertEqual(reply.headers["X-Path"], "/aSet-Cookie: injected=1")
+            XCTAssertEqual(reply.headers["X-Query"], "xX-Injected: 1")
+            XCTAssertEqual(reply.text, "ok")
+            try client.send("GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rSet-Cookie: b\r\n\r\n")
+            let refused = try client.readReply()
+            XCTAssertEqual(refused.status, 400)
+            XCTAssertNil(refused.headers["Set-Cookie"])
+        }
+        let logged = lines.withLock { $0 }
+        XCTAssertTrue(logged.first?.hasPrefix("GET /a%0d%0aSet-Cookie:%20injected=1 200 ") == true, "\(logged)")
+        XCTAssertFalse(logged.contains { $0.contains("\r") || $0.contains("\n") }, "\(logged)")
+    }
+
     func testStaticFilesOverTheWireFromCacheAndWith304() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("saescope-wire-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

@@ -174,6 +174,55 @@ final class IndexBuilderTests: XCTestCase {
         XCTAssertThrowsError(try PartMerger.merge(parts: parts + [parts[0]], out: merged + "3", overwrite: false))
     }
 
+    /// A part file cut short or with a flipped byte is a `BuildError` naming it, never a crash
+    /// or a huge allocation: counts are bounded by the bytes that follow them, and settings by
+    /// what a build accepts. A merge that fails leaves no index.
+    func testDamagedPartFilesAreClearErrors() throws {
+        let folder = try temporaryFolder()
+        let (corpusFolder, _) = try writeCorpus(in: folder)
+        let pipeline = try TinySetup.pipeline()
+        let corpus = try Corpus([corpusFolder.path])
+        var parts: [String] = []
+        for i in 0..<2 {
+            let part = folder.appendingPathComponent("part-\(i).bin").path
+            try IndexBuilder(pipeline: pipeline, corpus: corpus, options: options {
+                $0.parameters.shardIndex = i
+                $0.parameters.shardCount = 2
+            }).run(out: part)
+            parts.append(part)
+        }
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: parts[0])))
+        let damaged = folder.appendingPathComponent("damaged.bin").path
+        let out = folder.appendingPathComponent("merged.sqlite").path
+        func load(_ damage: [UInt8]) throws -> BuildState {
+            try Data(damage).write(to: URL(fileURLWithPath: damaged))
+            return try BuildState.load(damaged)
+        }
+        for length in Array(0..<120) + Array(stride(from: 120, to: bytes.count, by: max(1, bytes.count / 80))) {
+            XCTAssertThrowsError(try load(Array(bytes.prefix(length))), "cut to \(length) bytes") { error in
+                XCTAssertTrue("\(error)".hasPrefix(damaged + ": "), "\(error)")
+            }
+        }
+        // Every bit of every header byte (magic, version, latents, settings, metadata length),
+        // then bytes further in: an error naming the file, or (a changed value) a state.
+        for position in Array(0..<120) + Array(stride(from: 120, to: bytes.count, by: max(1, bytes.count / 80))) {
+            var flipped = bytes
+            flipped[position] ^= 0xFF
+            do { _ = try load(flipped) } catch let error as BuildError {
+                XCTAssertTrue("\(error)".hasPrefix(damaged + ": "), "byte \(position): \(error)")
+            }
+        }
+        // The latent count's sixth byte (2^48 latents) and the shard count's sign byte.
+        for (position, words) in [(30, "impossible"), (87, "impossible")] {
+            var flipped = bytes
+            flipped[position] ^= 0xFF
+            XCTAssertThrowsError(try load(flipped)) { XCTAssertTrue("\($0)".contains(words), "byte \(position): \($0)") }
+            XCTAssertThrowsError(try PartMerger.merge(parts: [damaged, parts[1]], out: out, overwrite: false))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out + ".partial"))
+        }
+    }
+
     func testResumedBuildEqualsUninterruptedBuild() throws {
         let folder = try temporaryFolder()
         let (corpusFolder, _) = try writeCorpus(in: folder)

@@ -132,12 +132,7 @@ final class PartsTests: XCTestCase {
     /// chunk size gives the same records, gzip or not.
     func testCorpusRecordsFromBytesInAnyChunkSize() throws {
         let jsonl = Array(#"{"text": "one"}\#n\#n{"text": 2}\#n{"text": "two"}"#.utf8)
-        // gzip.compress(jsonl, mtime=0) in Python.
-        let gzipped: [UInt8] = [
-            0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xAB, 0x56, 0x2A, 0x49, 0xAD, 0x28, 0x51, 0xB2, 0x52,
-            0x50, 0xCA, 0xCF, 0x4B, 0x55, 0xAA, 0xE5, 0xE2, 0xAA, 0x86, 0x09, 0x18, 0xD5, 0x22, 0xD8, 0x4A, 0x25, 0xE5, 0xF9,
-            0x4A, 0xB5, 0x00, 0x90, 0xB1, 0x64, 0xDA, 0x2C, 0x00, 0x00, 0x00,
-        ]
+        let gzipped = Self.smallGzip
         let expected: [CorpusRecord] = [.document("one"), .bad("c.jsonl", 3, "the 'text' field is not a string"), .document("two")]
         for chunkSize in [1, 2, 5, 1 << 20] {
             XCTAssertEqual(try Corpus.records(inContents: jsonl, name: "c.jsonl", chunkSize: chunkSize), expected)
@@ -148,6 +143,52 @@ final class PartsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("c.jsonl.gz"), "\(error)")
         }
     }
+
+    /// Bytes that are not UTF-8 are a bad record naming the file, line and column, in a JSONL
+    /// line and in a whole .txt file (left out rather than indexed as U+FFFD); damaged gzip is an
+    /// error naming the file and why.
+    func testInvalidUTF8AndDamagedGzipAreNamed() throws {
+        let jsonl = Array(#"{"text": "ok"}"#.utf8) + [0x0A] + Array(#"{"text": "caf"#.utf8) + [0xE9] + Array(#" au lait"}"#.utf8)
+        for chunkSize in [1, 7, 1 << 20] {
+            XCTAssertEqual(try Corpus.records(inContents: jsonl, name: "c.jsonl", chunkSize: chunkSize),
+                           [.document("ok"), .bad("c.jsonl", 2, "not valid UTF-8 (byte 0xE9 at column 14)")])
+            let latin1 = Array("first line\nUn caf".utf8) + [0xE9] + Array(" au lait\n".utf8)
+            XCTAssertEqual(try Corpus.records(inContents: latin1, name: "l.txt", chunkSize: chunkSize),
+                           [.bad("l.txt", 2, "not valid UTF-8 (byte 0xE9 at column 7); the whole file is left out")])
+        }
+        // A character cut at the end of the file, an overlong encoding, a UTF-16 surrogate.
+        for (bytes, column) in [(Array("ab".utf8) + [0xE6, 0x97], 3), ([0x61, 0xC0, 0x80], 2), ([0xED, 0xA0, 0x80], 1)] {
+            XCTAssertEqual(try Corpus.records(inContents: bytes, name: "u.txt"),
+                           [.bad("u.txt", 1, "not valid UTF-8 (byte \(String(format: "0x%02X", bytes[column - 1])) at column \(column)); the whole file is left out")])
+        }
+        XCTAssertEqual(try Corpus.records(inContents: Array("東京 😀\n".utf8), name: "ok.txt"), [.document("東京 😀\n")])
+
+        func gzipError(_ bytes: [UInt8]) -> String {
+            do {
+                _ = try Corpus.records(inContents: bytes, name: "c.jsonl.gz")
+                return "no error"
+            } catch {
+                return "\(error)"
+            }
+        }
+        let cut = gzipError(Array(Self.smallGzip.dropLast(9)))
+        XCTAssertTrue(cut.contains("c.jsonl.gz") && cut.contains("cut short"), cut)
+        let notGzip = gzipError(Array("plain text\n".utf8))
+        XCTAssertTrue(notGzip.contains("c.jsonl.gz") && notGzip.contains("corrupt gzip data near byte") && notGzip.contains("header"), notGzip)
+        for position in 10..<Self.smallGzip.count {
+            var flipped = Self.smallGzip
+            flipped[position] ^= 0xFF
+            let message = gzipError(flipped)
+            XCTAssertTrue(message.contains("c.jsonl.gz"), "byte \(position): \(message)")
+        }
+    }
+
+    /// gzip.compress(b'{"text": "one"}\n\n{"text": 2}\n{"text": "two"}', mtime=0) in Python.
+    static let smallGzip: [UInt8] = [
+        0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0xAB, 0x56, 0x2A, 0x49, 0xAD, 0x28, 0x51, 0xB2, 0x52,
+        0x50, 0xCA, 0xCF, 0x4B, 0x55, 0xAA, 0xE5, 0xE2, 0xAA, 0x86, 0x09, 0x18, 0xD5, 0x22, 0xD8, 0x4A, 0x25, 0xE5, 0xF9,
+        0x4A, 0xB5, 0x00, 0x90, 0xB1, 0x64, 0xDA, 0x2C, 0x00, 0x00, 0x00,
+    ]
 
     func testSHA256() {
         XCTAssertEqual(SHA256.hexDigest([]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")

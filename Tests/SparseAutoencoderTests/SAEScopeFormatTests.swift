@@ -66,4 +66,29 @@ final class SAEScopeFormatTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("no such file or folder"), "\(error)")
         }
     }
+
+    /// A weight file cut short or with a damaged header is claimed by no format, and the error
+    /// says what is wrong with the file (the reader's own error), not just "none of the formats".
+    func testADamagedFileSaysWhatIsWrongWithIt() throws {
+        let path = folder.appendingPathComponent("sae.safetensors").path
+        try makeSAE(d: 8, n: 16, activation: .topK(4)).writeSAEScopeFile(to: path)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let damaged = folder.appendingPathComponent("damaged.safetensors").path
+        for length in [0, 5, 8, 40, 200, bytes.count / 2, bytes.count - 1] {
+            try Data(bytes.prefix(length)).write(to: URL(fileURLWithPath: damaged))
+            XCTAssertThrowsError(try SparseAutoencoder.load(damaged), "\(length) bytes") { error in
+                XCTAssertTrue(error is TensorFileError, "\(length) bytes: \(error)")
+                XCTAssertTrue("\(error)".hasPrefix(damaged + ": "), "\(error)")
+            }
+        }
+        var flipped = bytes
+        flipped[7] ^= 0xFF  // the header length's top byte: 2^63 and more
+        try Data(flipped).write(to: URL(fileURLWithPath: damaged))
+        XCTAssertThrowsError(try SparseAutoencoder.load(damaged)) { XCTAssertEqual(($0 as? TensorFileError)?.kind, .truncated, "\($0)") }
+        // A readable safetensors file that is no SAE format keeps the general message.
+        var writer = SafetensorsWriter(metadata: ["format": "something-else"])
+        try writer.add("w", shape: [2], values: [1, 2])
+        try writer.write(to: damaged)
+        XCTAssertThrowsError(try SparseAutoencoder.load(damaged)) { XCTAssertTrue("\($0)".contains("none of the formats"), "\($0)") }
+    }
 }

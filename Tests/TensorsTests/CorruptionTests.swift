@@ -97,6 +97,26 @@ final class CorruptionTests: XCTestCase {
         assertThrows(.truncated, try GGUFFile(file: MappedFile(copying: [], name: "empty.gguf")))
     }
 
+    /// Shapes whose element or byte counts overflow Int are refused as too large, in every
+    /// reader that multiplies a shape out (GGUF and safetensors: testAbsurdCountsAndUnknownTypes,
+    /// SafetensorsTests.testLyingHeadersThrowNamingTheTensor).
+    func testNpyShapesThatOverflowAreTooLarge() throws {
+        func npy(shape: String, descr: String = "<f4", data: [UInt8] = [0, 0, 0, 0]) -> MappedFile {
+            var header = Array("{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shape), }".utf8)
+            header += [UInt8](repeating: 0x20, count: (64 - (10 + header.count + 1) % 64) % 64) + [0x0A]
+            let bytes = [0x93] + Array("NUMPY".utf8) + [1, 0] + le(UInt16(header.count)) + header + data
+            return MappedFile(copying: bytes, name: "shape.npy")
+        }
+        XCTAssertNoThrow(try NpyFile(file: npy(shape: "(1,)")))
+        for shape in ["(4294967296, 4294967296, 4294967296)", "(9223372036854775807, 2)", "(3037000500, 3037000500)"] {
+            assertThrows(.tooLarge, try NpyFile(file: npy(shape: shape)))
+        }
+        // The element count fits but the bytes (× 8) do not.
+        assertThrows(.tooLarge, try NpyFile(file: npy(shape: "(2305843009213693952,)", descr: "<f8")))
+        XCTAssertThrowsError(try NpyFile(file: npy(shape: "(-1, 4)")))
+        XCTAssertThrowsError(try NpyFile(file: npy(shape: "(99999999999999999999,)")))
+    }
+
     func testLyingNpyAndNpzHeaders() throws {
         var npy = try fixtureBytes("f4.npy")
         // Rewrite the shape (3, 4) as (3, 5): the data no longer matches.
