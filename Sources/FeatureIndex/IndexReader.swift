@@ -332,6 +332,7 @@ final class ConnectionPool: @unchecked Sendable {
         }
         guard let db else { throw IndexReadError.unreadable(path, "no connection") }
         defer {
+            db.finishStatements()
             lock.lock()
             idle.append(db)
             lock.unlock()

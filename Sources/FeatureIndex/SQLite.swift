@@ -56,6 +56,17 @@ public final class Database {
         }
     }
 
+    /// Resets every statement left mid-result (a query read for its first row only): an
+    /// unfinished statement holds the file's read lock, and a writer (`explanations import`
+    /// while a server runs) would wait on it until "database is locked".
+    public func finishStatements() {
+        var next = sqlite3_next_stmt(handle, nil)
+        while let statement = next {
+            if sqlite3_stmt_busy(statement) != 0 { sqlite3_reset(statement) }
+            next = sqlite3_next_stmt(handle, statement)
+        }
+    }
+
     /// A prepared statement, cached per connection: hot request paths prepare once.
     public func statement(_ sql: String) throws -> Statement {
         if let cached = cache[sql] {

@@ -49,6 +49,21 @@ final class IndexRoundTripTests: XCTestCase {
         return records
     }
 
+    /// A reader that has answered requests holds no lock afterwards: explanations can be
+    /// imported while a server runs (it used to wait 5 s, then fail with "database is locked").
+    func testReadsLeaveNoLockForAWriter() throws {
+        _ = try writeSmallIndex()
+        let reader = try IndexReader(path: path)
+        for id in 0..<3 { _ = try reader.feature(id: id) }
+        _ = try reader.features(offset: 0, limit: 2, sort: .density, descending: true, query: nil)
+        _ = try reader.summaries(ids: [0, 1])
+        let started = Date()
+        let result = try ExplanationImport.replace(in: path, rows: [.init(latent: 2, text: "imported while serving", source: "late")])
+        XCTAssertEqual(result.written, 1)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 4, "the import waited on a reader's lock")
+        XCTAssertEqual(try reader.feature(id: 2)?.explanations.first?.text, "imported while serving")
+    }
+
     func testEverythingWrittenReadsBackTheSame() throws {
         let records = try writeSmallIndex()
         let reader = try IndexReader(path: path)
