@@ -53,6 +53,8 @@ final class Connection: @unchecked Sendable {
     /// Readiness currently registered with the poller.
     var interest: Interest = .read
     var requestsServed = 0
+    /// Waiting in the loop's `deferred` list for its next turn.
+    var isDeferred = false
     var bytesDrained = 0
 
     init(fd: Int32, limits: RequestParser.Limits, holdsSlot: Bool) {

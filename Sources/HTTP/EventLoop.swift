@@ -26,12 +26,21 @@ final class EventLoop: @unchecked Sendable {
     /// When accept ran out of file descriptors, listening pauses until then.
     private var resumeListeningAt = UInt64.max
     private var rejecting = 0
+    /// Connections that used up their turn with pipelined requests still buffered; driven again
+    /// on the next pass of the loop, once it has polled for the others' events.
+    private var deferred: [Connection] = []
 
     /// While a request is processed, read ahead at most this much of the next pipelined ones.
     private static let readAheadLimit = 64 * 1024
     private static let drainTime: UInt64 = 2_000_000_000
     private static let maxDrainedBytes = 8 * 1024 * 1024
     private static let maxRejecting = 64
+    /// Requests one connection may have answered in one pass of the loop. Answers on the I/O
+    /// thread take microseconds each, but a client pipelining thousands of them would otherwise
+    /// keep every other connection of this loop waiting until its whole read-ahead is answered.
+    /// With 4, a pipelining client gets at most four answers for each one a client waiting for
+    /// its answers gets, and the extra pass of the loop costs it little.
+    private static let requestsPerTurn = 4
     private static let continueBytes = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
     init(context: ServerContext) throws(ServerError) {
@@ -55,8 +64,10 @@ final class EventLoop: @unchecked Sendable {
             if nextEvent != .max {
                 timeout = nextEvent <= now ? 0 : Int32(min(1000, (nextEvent - now) / 1_000_000 + 1))
             }
+            if !deferred.isEmpty { timeout = 0 }
             poller.wait(timeoutMilliseconds: timeout, into: &ready)
             now = MonotonicClock.nanoseconds()
+            resumeDeferred()
             for event in ready { handle(event) }
             handleAdopted()
             handleCompletions()
@@ -234,14 +245,31 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    private func resumeDeferred() {
+        guard !deferred.isEmpty else { return }
+        let waiting = deferred
+        deferred.removeAll(keepingCapacity: true)
+        for connection in waiting {
+            connection.isDeferred = false
+            guard connection.phase == .reading else { continue }
+            drive(connection)
+            updateInterest(connection)
+        }
+    }
+
     // MARK: - The connection state machine
 
     /// Advances `connection` as far as it can go without waiting: parses and dispatches requests,
-    /// writes responses, and moves on to the next pipelined request.
+    /// writes responses, and moves on to the next pipelined request, up to `requestsPerTurn`.
     private func drive(_ connection: Connection) {
+        var dispatched = 0
         while true {
             switch connection.phase {
             case .reading:
+                if dispatched == EventLoop.requestsPerTurn {
+                    deferTurn(connection)
+                    return
+                }
                 guard let event = connection.parser.next() else {
                     if connection.readClosed {
                         close(connection)
@@ -252,6 +280,7 @@ final class EventLoop: @unchecked Sendable {
                 }
                 switch event {
                 case .request(let request, let keepAlive):
+                    dispatched += 1
                     dispatch(request, keepAlive: keepAlive, on: connection)
                 case .expectContinue:
                     connection.output = [EventLoop.continueBytes]
@@ -289,6 +318,16 @@ final class EventLoop: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Leaves the rest of `connection`'s pipelined requests for the next pass of the loop. It
+    /// reads nothing meanwhile (its read-ahead stays bounded) and no read deadline runs.
+    private func deferTurn(_ connection: Connection) {
+        connection.deadline = 0
+        connection.deadlineKind = .none
+        guard !connection.isDeferred else { return }
+        connection.isDeferred = true
+        deferred.append(connection)
     }
 
     private func dispatch(_ request: Request, keepAlive: Bool, on connection: Connection) {
@@ -403,7 +442,9 @@ final class EventLoop: @unchecked Sendable {
     private func updateInterest(_ connection: Connection) {
         let desired: Interest
         switch connection.phase {
-        case .reading, .draining:
+        case .reading:
+            desired = connection.readClosed || connection.isDeferred ? [] : .read
+        case .draining:
             desired = connection.readClosed ? [] : .read
         case .processing:
             desired = !connection.readClosed && connection.parser.bufferedByteCount < EventLoop.readAheadLimit ? .read : []

@@ -342,6 +342,47 @@ final class ServerTests: XCTestCase {
         }
     }
 
+    /// A client pipelining hundreds of requests answered on the I/O thread takes turns with the
+    /// loop's other connections. Before, the loop answered its whole read-ahead first: two such
+    /// clients reading their answers kept others waiting 1–2 s (docs/RELIABILITY.md).
+    func testPipelinedFloodTakesTurnsWithOtherClients() throws {
+        let entered = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        let order = Locked<[String]>([])
+        var router = Router()
+        router.add("GET", "/flood/:n", quick: true) { request in
+            let n = request.pathParameters["n"] ?? ""
+            if n == "0" {
+                // Hold the loop until the other client's request is waiting on its socket.
+                entered.signal()
+                _ = release.wait(timeout: .now() + 5)
+            }
+            order.withLock { $0.append(n) }
+            return .text("flood \(n)")
+        }
+        router.add("GET", "/other", quick: true) { _ in
+            order.withLock { $0.append("other") }
+            return .text("other")
+        }
+        try withServer({ $0.ioThreads = 1 }, responder: router) { server in
+            let flooder = try TestClient(port: server.port)
+            let other = try TestClient(port: server.port)
+            let count = 500
+            try flooder.send((0..<count).map { "GET /flood/\($0) HTTP/1.1\r\nHost: x\r\n\r\n" }.joined())
+            shutdown(flooder.fd, Int32(SHUT_WR))
+            XCTAssertEqual(entered.wait(timeout: .now() + 5), .success)
+            try other.send("GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
+            Thread.sleep(forTimeInterval: 0.1)  // let the request reach the server's socket
+            release.signal()
+            XCTAssertEqual(try other.readReply().text, "other")
+            // Every pipelined request is still answered, in order, before the close.
+            for n in 0..<count { XCTAssertEqual(try flooder.readReply().text, "flood \(n)") }
+            XCTAssertTrue(flooder.readsEOF())
+            let position = try XCTUnwrap(order.withLock { $0.firstIndex(of: "other") })
+            XCTAssertLessThan(position, 100, "the other client's request waited behind \(position) pipelined ones")
+        }
+    }
+
     func testClientVanishingMidRequestDoesNotHurtTheServer() throws {
         try withServer(responder: app) { server in
             for _ in 0..<5 {
