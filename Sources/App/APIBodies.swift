@@ -84,9 +84,9 @@ extension JSONWriter {
             o.array { a in tokens.writeDisplay(e.tokenIDs, to: &a) }
             o.key("activations")
             o.array { a in for v in e.activations { a.number(v) } }
-            let maxIndex = e.maxIndex
-            o.key("max_index"); o.int(maxIndex)
-            o.key("max_activation"); o.number(e.activations.isEmpty ? 0 : e.activations[maxIndex])
+            let peak = e.peak
+            o.key("max_index"); o.int(peak.index)
+            o.key("max_activation"); o.number(peak.activation)
             o.key("document"); o.int(e.document)
             o.key("offset"); o.int(e.position)
         }

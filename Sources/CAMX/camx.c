@@ -74,8 +74,7 @@ void camx_pack(const float *w, int n, int k, uint16_t *packed) {
 }
 
 // Scratch: a in bf16 (Mp × Kp, as uint16 in float-sized slots rounded up) then a 32 × 32 C block.
-size_t camx_scratch_count(int m, int n, int k) {
-    (void)n;
+size_t camx_scratch_count(int m, int k) {
     size_t a = (size_t)round_up(m, 32) * (size_t)round_up(k, 32);
     return (a + 1) / 2 + 32 * 32 + 16;
 }

@@ -63,15 +63,18 @@ public struct Example: Sendable, Equatable {
     /// Token position of the snippet's first token in its document.
     public var position: Int
 
-    /// The first position of the largest activation (0 when there are none).
-    public var maxIndex: Int {
+    /// The first position of the largest activation and its value, in one pass ((0, 0) when
+    /// there are none).
+    public var peak: (index: Int, activation: Float) {
         activations.withUnsafeBufferPointer { a in
+            guard !a.isEmpty else { return (0, 0) }
             var best = 0
             for i in a.indices.dropFirst() where a[i] > a[best] { best = i }
-            return best
+            return (best, a[best])
         }
     }
-    public var maxActivation: Float { activations.isEmpty ? 0 : activations[maxIndex] }
+    public var maxIndex: Int { peak.index }
+    public var maxActivation: Float { peak.activation }
 
     public init(tokenIDs: [UInt32], activations: [Float], document: Int, position: Int) {
         self.tokenIDs = tokenIDs

@@ -70,7 +70,7 @@ public func linear(_ a: UnsafePointer<Float>, _ w: LinearWeight, _ c: UnsafeMuta
     let (n, k) = (w.n, w.k)
     let blocks = (n + 31) / 32
     let parts = max(1, min(BLASRuntime.threads, blocks, m * n * k / (1 << 18) + 1))
-    let scratch = camx_scratch_count(Int32(m), Int32(n), Int32(k))
+    let scratch = camx_scratch_count(Int32(m), Int32(k))
     // Addresses cross into the threads as integers: the buffers outlive the call.
     let (aAddress, wAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: packed), UInt(bitPattern: c))
     let part: @Sendable (Int) -> Void = { p in

@@ -1,15 +1,19 @@
 import XCTest
 @testable import Kernels
 
+/// Deterministic values in [-1, 1), for this target's tests.
+func deterministicValues(_ n: Int, seed: UInt64) -> [Float] {
+    var state = seed
+    return (0..<n).map { _ in
+        state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+        return Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1_000_000 - 1
+    }
+}
+
 /// Each fast kernel against its naive reference or closed-form values.
 final class KernelsTests: XCTestCase {
-    /// Deterministic values in [-1, 1).
     func random(_ n: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0..<n).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1_000_000 - 1
-        }
+        deterministicValues(n, seed: seed)
     }
 
     func assertClose(_ a: [Float], _ b: [Float], tolerance: Float, file: StaticString = #filePath, line: UInt = #line) {

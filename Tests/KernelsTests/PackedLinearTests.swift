@@ -4,13 +4,7 @@ import XCTest
 
 /// The AMX bfloat16 product and the vector exp against references.
 final class PackedLinearTests: XCTestCase {
-    func random(_ n: Int, seed: UInt64) -> [Float] {
-        var state = seed
-        return (0..<n).map { _ in
-            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Float(Int64(bitPattern: state >> 11) % 2_000_000) / 1_000_000 - 1
-        }
-    }
+    func random(_ n: Int, seed: UInt64) -> [Float] { deterministicValues(n, seed: seed) }
 
     /// Each output is within bfloat16's rounding of both inputs (2 × 2^-8 relative per product)
     /// of the exact sum, for shapes that are and aren't multiples of the tile sizes, split over

@@ -154,16 +154,23 @@ class Crowd(threading.Thread):
             conn.pending = conn.pending[n:]
         return True
 
-    def read(self, conn):
+    def receive(self, conn, size=65536):
+        """What the socket has now, or None (nothing yet, or it ended: then recorded)."""
         try:
-            data = conn.sock.recv(65536)
+            data = conn.sock.recv(size)
         except (BlockingIOError, InterruptedError):
-            return
+            return None
         except OSError:
             self.end(conn, "reset")
-            return
+            return None
         if not data:
             self.end(conn, "closed")
+            return None
+        return data
+
+    def read(self, conn):
+        data = self.receive(conn)
+        if data is None:
             return
         text = conn.tail + data
         conn.statuses += [int(m.group(1)) for m in STATUS_LINE.finditer(text)]
@@ -351,15 +358,8 @@ class ReadingFlood(Crowd):
 
     def read(self, conn):
         # Counted with bytes.count: a regex over ~100 MB/s would need more than this thread has.
-        try:
-            data = conn.sock.recv(1 << 20)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            self.end(conn, "reset")
-            return
-        if not data:
-            self.end(conn, "closed")
+        data = self.receive(conn, 1 << 20)
+        if data is None:
             return
         ok = data.count(b"HTTP/1.1 200 ")
         self.answers += ok

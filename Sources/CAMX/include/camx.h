@@ -18,7 +18,7 @@ size_t camx_packed_count(int n, int k);
 void camx_pack(const float *w, int n, int k, uint16_t *packed);
 
 /// Floats of scratch memory camx_linear needs for these sizes.
-size_t camx_scratch_count(int m, int n, int k);
+size_t camx_scratch_count(int m, int k);
 
 /// c (M, N) = a (M, K) · wᵀ (+ c when accumulate), with w packed by camx_pack, computing
 /// output columns [n_begin, n_end) only (n_begin a multiple of 32), so that threads can share
