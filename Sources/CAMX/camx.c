@@ -123,14 +123,38 @@ void camx_linear(const float *a, const uint16_t *packed, float *c, int m, int n,
     for (int t = 0; t < 8; t++) { config.rows[t] = 16; config.colsb[t] = 64; }
     _tile_loadconfig(&config);
 
-    const size_t a_stride = (size_t)kp * 2;  // bytes
+    const size_t a_stride = (size_t)kp * 2, c_stride = (size_t)n * 4;  // bytes
+    const int row_blocks = mp / 32;
     for (int j0 = n_begin; j0 < n_end; j0 += 32) {
         const uint16_t *b0 = packed + (size_t)(j0 / 16) * kb_count * 512;
         const uint16_t *b1 = b0 + (size_t)kb_count * 512;
+        // The next column block's weights (2 KiB per step along K), fetched while this block
+        // computes, spread evenly over its row blocks: the first tile loads of a block that
+        // miss every cache otherwise stall, and the hardware prefetcher does not run ahead.
+        const char *next = (const char *)(b0 + (size_t)2 * kb_count * 512);
+        const int next_lines = j0 + 32 < n_end ? kb_count * 32 : 0;
+        const int lines_per_block = (next_lines + row_blocks - 1) / row_blocks;
+        const int lines_per_step = (lines_per_block + kb_count - 1) / kb_count;
         for (int i0 = 0; i0 < mp; i0 += 32) {
-            _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            int rows = m - i0 < 32 ? m - i0 : 32, cols = n_end - j0 < 32 ? n_end - j0 : 32;
+            // A whole 32 × 32 block of c is read and written by the tiles themselves; a block
+            // at the edges goes through `block`.
+            int whole = rows == 32 && cols == 32;
+            float *c_block = c + (size_t)i0 * n + j0;
+            if (whole && accumulate) {
+                _tile_loadd(0, c_block, c_stride);
+                _tile_loadd(1, c_block + 16, c_stride);
+                _tile_loadd(2, c_block + (size_t)16 * n, c_stride);
+                _tile_loadd(3, c_block + (size_t)16 * n + 16, c_stride);
+            } else {
+                _tile_zero(0); _tile_zero(1); _tile_zero(2); _tile_zero(3);
+            }
             const uint16_t *a0 = abf + (size_t)i0 * kp, *a1 = a0 + (size_t)16 * kp;
+            int line = (i0 / 32) * lines_per_block, line_end = line + lines_per_block;
+            if (line_end > next_lines) line_end = next_lines;
             for (int kb = 0; kb < kb_count; kb++) {
+                for (int q = 0; q < lines_per_step && line < line_end; q++, line++)
+                    _mm_prefetch(next + (size_t)line * 64, _MM_HINT_T0);
                 _tile_loadd(4, a0 + kb * 32, a_stride);
                 _tile_loadd(5, a1 + kb * 32, a_stride);
                 _tile_loadd(6, b0 + (size_t)kb * 512, 64);
@@ -140,14 +164,20 @@ void camx_linear(const float *a, const uint16_t *packed, float *c, int m, int n,
                 _tile_dpbf16ps(2, 5, 6);
                 _tile_dpbf16ps(3, 5, 7);
             }
+            if (whole) {
+                _tile_stored(0, c_block, c_stride);
+                _tile_stored(1, c_block + 16, c_stride);
+                _tile_stored(2, c_block + (size_t)16 * n, c_stride);
+                _tile_stored(3, c_block + (size_t)16 * n + 16, c_stride);
+                continue;
+            }
             // block (32 × 32): tiles 0 1 on top, 2 3 below.
             _tile_stored(0, block, 128);
             _tile_stored(1, block + 16, 128);
             _tile_stored(2, block + 16 * 32, 128);
             _tile_stored(3, block + 16 * 32 + 16, 128);
-            int rows = m - i0 < 32 ? m - i0 : 32, cols = n_end - j0 < 32 ? n_end - j0 : 32;
             for (int i = 0; i < rows; i++) {
-                float *dst = c + (size_t)(i0 + i) * n + j0;
+                float *dst = c_block + (size_t)i * n;
                 const float *src = block + i * 32;
                 if (accumulate) for (int j = 0; j < cols; j++) dst[j] += src[j];
                 else memcpy(dst, src, (size_t)cols * 4);

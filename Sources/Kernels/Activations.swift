@@ -19,18 +19,19 @@ public func silu(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     }
 }
 
-/// Llama's feed-forward gate: gate[i] = silu(gate[i]) · up[i], over n values.
-public func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count n: Int) {
+/// Llama's feed-forward gate: out[i] = silu(gate[i]) · up[i], over n values (`out` may be `gate`).
+public func swiGLU(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>,
+                   count n: Int) {
     var i = 0
     while i + 8 <= n {
         let g = UnsafeRawPointer(gate + i).loadUnaligned(as: SIMD8<Float>.self)
         let u = UnsafeRawPointer(up + i).loadUnaligned(as: SIMD8<Float>.self)
-        UnsafeMutableRawPointer(gate + i).storeBytes(of: g / (1 + exp8(-g)) * u, as: SIMD8<Float>.self)
+        UnsafeMutableRawPointer(out + i).storeBytes(of: g / (1 + exp8(-g)) * u, as: SIMD8<Float>.self)
         i += 8
     }
     for j in i..<n {
         let g = gate[j]
-        gate[j] = g / (1 + exp1(-g)) * up[j]
+        out[j] = g / (1 + exp1(-g)) * up[j]
     }
 }
 

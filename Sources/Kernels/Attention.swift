@@ -8,25 +8,37 @@ import CBLAS
 #endif
 
 /// out (T, H, D) = softmax(q kᵀ · scale, causal) v, per head; query head h reads key/value head
-/// h / (H / G). q (T, H, D), k (T, G, D), v (T, G, D). `scratch` holds T × T floats.
+/// h / (H / G). q (T, H, D), k (T, G, D), v (T, G, D). Heads are shared between threads
+/// (`BLASRuntime.threads`), each with its own T × T scores.
 public func causalAttention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
-                            out: UnsafeMutablePointer<Float>, scratch: UnsafeMutablePointer<Float>,
-                            t: Int, heads: Int, kvHeads: Int, headDim d: Int, scale: Float) {
+                            out: UnsafeMutablePointer<Float>, t: Int, heads: Int, kvHeads: Int, headDim d: Int,
+                            scale: Float) {
     let group = heads / kvHeads
     let qStride = heads * d, kvStride = kvHeads * d
-    for h in 0..<heads {
-        let kv = h / group
-        // scores (T, T) = q_h (T, D) · k_kvᵀ, strided views into the packed tensors.
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
-                    scale, q + h * d, Int32(qStride), k + kv * d, Int32(kvStride), 0, scratch, Int32(t))
-        for i in 0..<t {
-            let row = scratch + i * t
-            softmax(row, count: i + 1)
-            for j in (i + 1)..<max(t, i + 1) { row[j] = 0 }
+    let parts = partsFor(work: heads * t * t * d, limit: heads)
+    // Addresses cross into the threads as integers: the buffers outlive the call.
+    let (qAddress, kAddress, vAddress, outAddress) = (UInt(bitPattern: q), UInt(bitPattern: k), UInt(bitPattern: v),
+                                                      UInt(bitPattern: out))
+    parallel(parts) { p in
+        guard let q = UnsafePointer<Float>(bitPattern: qAddress), let k = UnsafePointer<Float>(bitPattern: kAddress),
+              let v = UnsafePointer<Float>(bitPattern: vAddress), let out = UnsafeMutablePointer<Float>(bitPattern: outAddress)
+        else { return }
+        let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)  // (T, T)
+        defer { scores.deallocate() }
+        for h in (heads * p / parts)..<(heads * (p + 1) / parts) {
+            let kv = h / group
+            // scores (T, T) = q_h (T, D) · k_kvᵀ, strided views into the packed tensors.
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(t), Int32(t), Int32(d),
+                        scale, q + h * d, Int32(qStride), k + kv * d, Int32(kvStride), 0, scores, Int32(t))
+            for i in 0..<t {
+                let row = scores + i * t
+                softmax(row, count: i + 1)
+                (row + i + 1).update(repeating: 0, count: t - i - 1)
+            }
+            // out_h (T, D) = scores (T, T) · v_kv (T, D)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
+                        1, scores, Int32(t), v + kv * d, Int32(kvStride), 0, out + h * d, Int32(qStride))
         }
-        // out_h (T, D) = scores (T, T) · v_kv (T, D)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(t), Int32(d), Int32(t),
-                    1, scratch, Int32(t), v + kv * d, Int32(kvStride), 0, out + h * d, Int32(qStride))
     }
 }
 

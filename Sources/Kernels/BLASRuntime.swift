@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 #if canImport(Accelerate)
 import Accelerate
@@ -17,17 +18,29 @@ public enum BLASRuntime {
         #endif
     }
 
-    /// Threads BLAS (and the AMX products) may use for one product.
+    /// Threads one product (or one attention) may use. saescope splits products between threads
+    /// itself (`parallel`), each part a single-threaded BLAS call: OpenBLAS's own threads spun
+    /// in sched_yield between calls, taking a core from the AMX products and the element-wise
+    /// work, and its threading of the small attention products cost more than it gained.
     public static func setThreads(_ n: Int) {
+        singleThreadedBLAS()
         threadCount = max(1, n)
-        #if !canImport(Accelerate)
-        openblas_set_num_threads(Int32(max(1, n)))
-        #endif
     }
 
     /// Set at start-up (commands call `setThreads` before any work), read by every product.
     nonisolated(unsafe) private static var threadCount = ProcessInfo.processInfo.activeProcessorCount
-    public static var threads: Int { threadCount }
+    public static var threads: Int {
+        singleThreadedBLAS()
+        return threadCount
+    }
+
+    /// OpenBLAS to one thread, once, before the first product.
+    private static let singleThreaded: Void = {
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(1)
+        #endif
+    }()
+    private static func singleThreadedBLAS() { singleThreaded }
 
     /// Kernels that use AVX-512; OpenBLAS picks one of these itself on the CPUs it knows.
     static let avx512Cores: Set<String> = ["SkylakeX", "Cooperlake", "SapphireRapids"]
@@ -58,4 +71,18 @@ public enum BLASRuntime {
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
         return ["avx512f", "avx512bw", "avx512vl", "avx512dq", "avx512cd"].allSatisfy(flags.contains)
     }
+}
+
+/// Runs `body(0) … body(parts − 1)` on up to `parts` threads and returns when all are done;
+/// on the calling thread alone when `parts` is 1.
+@inlinable
+public func parallel(_ parts: Int, _ body: @Sendable (Int) -> Void) {
+    if parts <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
+}
+
+/// How many threads a product of m·n·k multiply-adds is worth: one per 2^18 of them (below
+/// that, waking a thread costs more than it saves), at most `BLASRuntime.threads`, at most `limit`.
+@inlinable
+public func partsFor(work: Int, limit: Int) -> Int {
+    max(1, min(BLASRuntime.threads, limit, work / (1 << 18) + 1))
 }

@@ -10,8 +10,11 @@
 /// e^x in each lane.
 @inlinable
 public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
-    let low: Float = -87.33654
-    let v = x.clamped(lowerBound: .init(repeating: low), upperBound: .init(repeating: 88))
+    let low = SIMD8<Float>(repeating: -87.33654), high = SIMD8<Float>(repeating: 88)
+    // Masks rather than `clamped`, whose generic min and max were calls, not instructions.
+    var v = x
+    v.replace(with: low, where: v .< low)
+    v.replace(with: high, where: v .> high)
     // Adding 1.5 · 2^23 rounds to an integer (to nearest even) held in the low mantissa bits.
     let magic = SIMD8<Float>(repeating: 12_582_912)
     let shifted = v * .init(repeating: 1.442_695_04) + magic
@@ -30,7 +33,7 @@ public func exp8(_ x: SIMD8<Float>) -> SIMD8<Float> {
     let integer = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- unsafeBitCast(magic, to: SIMD8<Int32>.self)
     let scale = unsafeBitCast((integer &+ 127) &<< 23, to: SIMD8<Float>.self)
     var result = p * scale
-    result.replace(with: 0, where: x .< .init(repeating: low))
+    result.replace(with: 0, where: x .< low)
     return result
 }
 

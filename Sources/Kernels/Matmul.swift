@@ -8,29 +8,57 @@ import CBLAS
 #endif
 
 /// c (M, N) = a (M, K) · wᵀ + (c if `accumulate`), with w (N, K): a linear layer whose weight is
-/// stored (out, in), as PyTorch and GGUF store them. For one row (M = 1) sgemv is faster.
+/// stored (out, in), as PyTorch and GGUF store them. Output columns are split between threads
+/// (`partsFor`); for one row (M = 1) sgemv is faster.
 public func linear(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                    m: Int, n: Int, k: Int, accumulate: Bool = false) {
     let beta: Float = accumulate ? 1 : 0
-    if m == 1 {
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), 1, w, Int32(k), a, 1, beta, c, 1)
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(n), Int32(k),
-                    1, a, Int32(k), w, Int32(k), beta, c, Int32(n))
+    let parts = partsFor(work: m * n * k, limit: (n + 15) / 16)
+    let (aAddress, wAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: w), UInt(bitPattern: c))
+    parallel(parts) { p in
+        // Columns [begin, end): rows [begin, end) of w. Addresses cross into the threads as
+        // integers: the buffers outlive the call.
+        let begin = columnSplit(n, parts, p), end = columnSplit(n, parts, p + 1)
+        guard end > begin, let a = UnsafePointer<Float>(bitPattern: aAddress),
+              let w = UnsafePointer<Float>(bitPattern: wAddress), let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)
+        else { return }
+        if m == 1 {
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(end - begin), Int32(k), 1, w + begin * k, Int32(k),
+                        a, 1, beta, c + begin, 1)
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(end - begin), Int32(k),
+                        1, a, Int32(k), w + begin * k, Int32(k), beta, c + begin, Int32(n))
+        }
     }
 }
 
 /// c (M, N) = a (M, K) · b (K, N) + (c if `accumulate`): for weights stored (in, out), like
-/// GPT-2's Conv1D.
+/// GPT-2's Conv1D. Output columns are split between threads as in `linear`.
 public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                    m: Int, n: Int, k: Int, accumulate: Bool = false) {
     let beta: Float = accumulate ? 1 : 0
-    if m == 1 {
-        cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), 1, b, Int32(n), a, 1, beta, c, 1)
-    } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(n), Int32(k),
-                    1, a, Int32(k), b, Int32(n), beta, c, Int32(n))
+    let parts = partsFor(work: m * n * k, limit: (n + 15) / 16)
+    let (aAddress, bAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c))
+    parallel(parts) { p in
+        let begin = columnSplit(n, parts, p), end = columnSplit(n, parts, p + 1)
+        guard end > begin, let a = UnsafePointer<Float>(bitPattern: aAddress),
+              let b = UnsafePointer<Float>(bitPattern: bAddress), let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)
+        else { return }
+        if m == 1 {
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(end - begin), 1, b + begin, Int32(n),
+                        a, 1, beta, c + begin, 1)
+        } else {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(end - begin), Int32(k),
+                        1, a, Int32(k), b + begin, Int32(n), beta, c + begin, Int32(n))
+        }
     }
+}
+
+/// Where part p of n columns split into `parts` begins: multiples of 16 (whole cache lines of
+/// output), the last part ending at n.
+@usableFromInline
+func columnSplit(_ n: Int, _ parts: Int, _ p: Int) -> Int {
+    p >= parts ? n : min(n, (n + 15) / 16 * p / parts * 16)
 }
 
 /// Adds `bias` (N) to every row of c (M, N).

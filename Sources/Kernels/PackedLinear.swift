@@ -1,5 +1,4 @@
 import CAMX
-import Dispatch
 
 // Linear layers in bfloat16 on Intel AMX tiles (Sources/CAMX), with float32 sums.
 // Legend as in Matmul.swift: M rows (tokens), K the shared dimension, N output columns.
@@ -69,7 +68,7 @@ public func linear(_ a: UnsafePointer<Float>, _ w: LinearWeight, _ c: UnsafeMuta
     guard let packed = w.packed else { return linear(a, w.weight, c, m: m, n: w.n, k: w.k, accumulate: accumulate) }
     let (n, k) = (w.n, w.k)
     let blocks = (n + 31) / 32
-    let parts = max(1, min(BLASRuntime.threads, blocks, m * n * k / (1 << 18) + 1))
+    let parts = partsFor(work: m * n * k, limit: blocks)
     let scratch = camx_scratch_count(Int32(m), Int32(k))
     // Addresses cross into the threads as integers: the buffers outlive the call.
     let (aAddress, wAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: packed), UInt(bitPattern: c))
@@ -81,5 +80,5 @@ public func linear(_ a: UnsafePointer<Float>, _ w: LinearWeight, _ c: UnsafeMuta
                     UnsafeMutablePointer(bitPattern: cAddress), Int32(m), Int32(n), Int32(k),
                     Int32(begin), Int32(end), accumulate ? 1 : 0, s)
     }
-    if parts == 1 { part(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: part) }
+    parallel(parts, part)
 }

@@ -49,7 +49,7 @@ struct GPT2Block: Sendable {
         matmul(s.normed, qkv.pointer, s.qkv, m: t, n: 3 * c, k: c)                               // (T, 3C)
         addBias(s.qkv, qkvBias.pointer, m: t, n: 3 * c)
         split(s.qkv, into: s.q, s.k, s.v, t: t, c: c)                                           // q, k, v (T, H, D)
-        causalAttention(q: s.q, k: s.k, v: s.v, out: s.heads, scratch: s.scores,
+        causalAttention(q: s.q, k: s.k, v: s.v, out: s.heads,
                         t: t, heads: h, kvHeads: h, headDim: config.headDim, scale: scale)      // (T, H, D)
         matmul(s.heads, attnProj.pointer, s.delta, m: t, n: c, k: c)                            // attn_out (T, C)
         addBias(s.delta, attnProjBias.pointer, m: t, n: c)
@@ -74,7 +74,6 @@ final class GPT2Buffers {
     let x, normed, q, k, v, heads, delta: UnsafeMutablePointer<Float> // (T, C) each
     let qkv: UnsafeMutablePointer<Float>                              // (T, 3C)
     let hidden: UnsafeMutablePointer<Float>                           // (T, I)
-    let scores: UnsafeMutablePointer<Float>                           // (T, T)
 
     init(tokens t: Int, _ config: GPT2Configuration) {
         tokens = t
@@ -88,11 +87,10 @@ final class GPT2Buffers {
                                               buffer(t * c), buffer(t * c), buffer(t * c))
         qkv = buffer(t * 3 * c)
         hidden = buffer(t * config.mlpSize)
-        scores = buffer(t * t)
     }
 
     deinit {
-        for p in [x, normed, q, k, v, heads, delta, qkv, hidden, scores] { p.deallocate() }
+        for p in [x, normed, q, k, v, heads, delta, qkv, hidden] { p.deallocate() }
     }
 }
 

@@ -95,7 +95,7 @@ struct LlamaAttention {
     let wqkv: LinearWeight          // (H·D + 2·G·D, C): Wq (H·D, C), then Wk (G·D, C), then Wv (G·D, C)
     let wo: LinearWeight            // (C, H·D)
 
-    /// x (T, C) → out (T, C); uses ws.xn, qkv, q, k, v, heads, scores.
+    /// x (T, C) → out (T, C); uses ws.xn, qkv, q, k, v, heads.
     func callAsFunction(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, t: Int,
                         _ c: LlamaConfiguration, _ rotary: RotaryEmbedding, _ ws: LlamaWorkspace) {
         let (d, kv) = (c.dModel, c.kvDim)
@@ -104,7 +104,7 @@ struct LlamaAttention {
         split(ws.qkv, rows: t, q: ws.q, d, k: ws.k, v: ws.v, kv)                     // q (T, H, D), k, v (T, G, D)
         rotary.apply(ws.q, t: t, heads: c.headCount)                                // q rotated
         rotary.apply(ws.k, t: t, heads: c.kvHeadCount)                              // k rotated
-        causalAttention(q: ws.q, k: ws.k, v: ws.v, out: ws.heads, scratch: ws.scores, t: t,
+        causalAttention(q: ws.q, k: ws.k, v: ws.v, out: ws.heads, t: t,
                         heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                         scale: c.attentionScale)                                    // heads (T, H, D)
         linear(ws.heads, wo, out, m: t)                                             // out (T, C)
@@ -124,10 +124,15 @@ struct LlamaMLP {
         let (d, f) = (c.dModel, c.feedForwardLength)
         rmsNorm(x, ws.xn, t: t, c: d, weight: norm, eps: c.rmsEpsilon)              // xn (T, C)
         linear(ws.xn, gateUp, ws.gateUp, m: t)                                      // gateUp (T, 2F)
-        for row in 0..<t {                                                          // hidden (T, F) = silu(gate) · up
-            let gate = ws.gateUp + row * 2 * f
-            swiGLU(gate: gate, up: gate + f, count: f)
-            (ws.hidden + row * f).update(from: gate, count: f)
+        let parts = partsFor(work: t * f * 16, limit: t)                           // hidden (T, F) = silu(gate) · up
+        let (gateUp, hidden) = (UInt(bitPattern: ws.gateUp), UInt(bitPattern: ws.hidden))
+        parallel(parts) { p in
+            guard let gateUp = UnsafePointer<Float>(bitPattern: gateUp),
+                  let hidden = UnsafeMutablePointer<Float>(bitPattern: hidden) else { return }
+            for row in (t * p / parts)..<(t * (p + 1) / parts) {
+                let gate = gateUp + row * 2 * f
+                swiGLU(gate: gate, up: gate + f, into: hidden + row * f, count: f)
+            }
         }
         linear(ws.hidden, down, out, m: t)                                          // out (T, C)
     }
@@ -154,12 +159,12 @@ struct LlamaBlock {
 /// Buffers for one forward pass over T tokens, allocated once (one allocation) before the
 /// layer loop and reused by every layer.
 final class LlamaWorkspace {
-    let x, xn, delta, qkv, q, k, v, heads, gateUp, hidden, scores: UnsafeMutablePointer<Float>
+    let x, xn, delta, qkv, q, k, v, heads, gateUp, hidden: UnsafeMutablePointer<Float>
     private let storage: UnsafeMutablePointer<Float>
 
     init(_ c: LlamaConfiguration, tokens t: Int) {
         let (d, kv, f) = (c.dModel, c.kvDim, c.feedForwardLength)
-        let sizes = [t * d, t * d, t * d, t * (d + 2 * kv), t * d, t * kv, t * kv, t * d, t * 2 * f, t * f, t * t]
+        let sizes = [t * d, t * d, t * d, t * (d + 2 * kv), t * d, t * kv, t * kv, t * d, t * 2 * f, t * f]
         storage = .allocate(capacity: sizes.reduce(0, +))
         var parts: [UnsafeMutablePointer<Float>] = [], next = storage
         for size in sizes {
@@ -167,7 +172,7 @@ final class LlamaWorkspace {
             next += size
         }
         (x, xn, delta, qkv, q, k) = (parts[0], parts[1], parts[2], parts[3], parts[4], parts[5])
-        (v, heads, gateUp, hidden, scores) = (parts[6], parts[7], parts[8], parts[9], parts[10])
+        (v, heads, gateUp, hidden) = (parts[6], parts[7], parts[8], parts[9])
     }
 
     deinit { storage.deallocate() }

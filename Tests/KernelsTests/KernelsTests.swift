@@ -10,6 +10,14 @@ func deterministicValues(_ n: Int, seed: UInt64) -> [Float] {
     }
 }
 
+/// Runs `body` with `BLASRuntime.threads` set to `n` (more than this machine's cores is fine:
+/// the point is to split products into that many parts), then restores the default.
+func withThreads(_ n: Int, _ body: () -> Void) {
+    BLASRuntime.setThreads(n)
+    defer { BLASRuntime.setThreads(ProcessInfo.processInfo.activeProcessorCount) }
+    body()
+}
+
 /// Each fast kernel against its naive reference or closed-form values.
 final class KernelsTests: XCTestCase {
     func random(_ n: Int, seed: UInt64) -> [Float] {
@@ -23,24 +31,29 @@ final class KernelsTests: XCTestCase {
     }
 
     func testLinearMatchesReferenceForManyShapes() {
-        for (m, n, k) in [(1, 7, 5), (3, 4, 9), (17, 33, 65), (128, 64, 96)] {
-            let a = random(m * k, seed: 1), w = random(n * k, seed: 2)
-            var c = [Float](repeating: 0, count: m * n)
-            linear(a, w, &c, m: m, n: n, k: k)
-            assertClose(c, referenceLinear(a, w, m: m, n: n, k: k), tolerance: 1e-4)
-            linear(a, w, &c, m: m, n: n, k: k, accumulate: true)
-            assertClose(c, referenceLinear(a, w, m: m, n: n, k: k).map { $0 * 2 }, tolerance: 2e-4)
+        // The last shapes are large enough to be split between three threads, unevenly.
+        withThreads(3) {
+            for (m, n, k) in [(1, 7, 5), (3, 4, 9), (17, 33, 65), (128, 64, 96), (1, 1001, 600), (96, 301, 96)] {
+                let a = random(m * k, seed: 1), w = random(n * k, seed: 2)
+                var c = [Float](repeating: 0, count: m * n)
+                linear(a, w, &c, m: m, n: n, k: k)
+                assertClose(c, referenceLinear(a, w, m: m, n: n, k: k), tolerance: 1e-4)
+                linear(a, w, &c, m: m, n: n, k: k, accumulate: true)
+                assertClose(c, referenceLinear(a, w, m: m, n: n, k: k).map { $0 * 2 }, tolerance: 2e-4)
+            }
         }
     }
 
     func testMatmulWithInOutWeightsEqualsLinearWithTheTranspose() {
-        for (m, n, k) in [(1, 6, 4), (5, 6, 4), (9, 31, 12)] {
-            let a = random(m * k, seed: 3), b = random(k * n, seed: 4)  // b (K, N)
-            var wT = [Float](repeating: 0, count: n * k)  // (N, K)
-            for i in 0..<k { for j in 0..<n { wT[j * k + i] = b[i * n + j] } }
-            var c = [Float](repeating: 0, count: m * n)
-            matmul(a, b, &c, m: m, n: n, k: k)
-            assertClose(c, referenceLinear(a, wT, m: m, n: n, k: k), tolerance: 1e-4)
+        withThreads(3) {
+            for (m, n, k) in [(1, 6, 4), (5, 6, 4), (9, 31, 12), (1, 1001, 600), (96, 301, 96)] {
+                let a = random(m * k, seed: 3), b = random(k * n, seed: 4)  // b (K, N)
+                var wT = [Float](repeating: 0, count: n * k)  // (N, K)
+                for i in 0..<k { for j in 0..<n { wT[j * k + i] = b[i * n + j] } }
+                var c = [Float](repeating: 0, count: m * n)
+                matmul(a, b, &c, m: m, n: n, k: k)
+                assertClose(c, referenceLinear(a, wT, m: m, n: n, k: k), tolerance: 1e-4)
+            }
         }
     }
 
@@ -88,9 +101,9 @@ final class KernelsTests: XCTestCase {
         var s: [Float] = [0, 1, -2]
         silu(&s, count: 3)
         assertClose(s, [0, 0.731_059, -0.238_406], tolerance: 1e-5)
-        var gate: [Float] = [1, -2]
-        swiGLU(gate: &gate, up: [2, 3], count: 2)
-        assertClose(gate, [1.462_117, -0.715_218], tolerance: 1e-5)
+        var out: [Float] = [0, 0]
+        swiGLU(gate: [1, -2], up: [2, 3], into: &out, count: 2)
+        assertClose(out, [1.462_117, -0.715_218], tolerance: 1e-5)
     }
 
     func testSoftmaxIsStableAndSumsToOne() {
@@ -123,22 +136,24 @@ final class KernelsTests: XCTestCase {
     }
 
     func testAttentionMatchesReferenceWithGroupedHeads() {
-        for (t, heads, kvHeads, d) in [(1, 2, 1, 4), (5, 4, 2, 8), (13, 9, 3, 64)] {
-            let q = random(t * heads * d, seed: 11), k = random(t * kvHeads * d, seed: 12), v = random(t * kvHeads * d, seed: 13)
-            var out = [Float](repeating: 0, count: t * heads * d)
-            var scratch = [Float](repeating: 0, count: t * t)
-            let scale = 1 / Float(d).squareRoot()
-            causalAttention(q: q, k: k, v: v, out: &out, scratch: &scratch, t: t, heads: heads, kvHeads: kvHeads, headDim: d, scale: scale)
-            assertClose(out, referenceCausalAttention(q: q, k: k, v: v, t: t, heads: heads, kvHeads: kvHeads, headDim: d, scale: scale),
-                        tolerance: 1e-5)
+        // The last shape's heads are shared between three threads.
+        withThreads(3) {
+            for (t, heads, kvHeads, d) in [(1, 2, 1, 4), (5, 4, 2, 8), (13, 9, 3, 64), (40, 9, 3, 64)] {
+                let q = random(t * heads * d, seed: 11), k = random(t * kvHeads * d, seed: 12), v = random(t * kvHeads * d, seed: 13)
+                var out = [Float](repeating: 0, count: t * heads * d)
+                let scale = 1 / Float(d).squareRoot()
+                causalAttention(q: q, k: k, v: v, out: &out, t: t, heads: heads, kvHeads: kvHeads, headDim: d, scale: scale)
+                assertClose(out, referenceCausalAttention(q: q, k: k, v: v, t: t, heads: heads, kvHeads: kvHeads, headDim: d, scale: scale),
+                            tolerance: 1e-5)
+            }
         }
     }
 
     func testTheFirstTokenAttendsOnlyToItself() {
         let d = 4
         let q = random(2 * d, seed: 14), k = random(2 * d, seed: 15), v: [Float] = [1, 2, 3, 4, 100, 100, 100, 100]
-        var out = [Float](repeating: 0, count: 2 * d), scratch = [Float](repeating: 0, count: 4)
-        causalAttention(q: q, k: k, v: v, out: &out, scratch: &scratch, t: 2, heads: 1, kvHeads: 1, headDim: d, scale: 0.5)
+        var out = [Float](repeating: 0, count: 2 * d)
+        causalAttention(q: q, k: k, v: v, out: &out, t: 2, heads: 1, kvHeads: 1, headDim: d, scale: 0.5)
         XCTAssertEqual(Array(out[0..<4]), [1, 2, 3, 4])
     }
 

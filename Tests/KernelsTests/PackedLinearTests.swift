@@ -17,18 +17,18 @@ final class PackedLinearTests: XCTestCase {
             let expected = referenceLinear(a, w, m: m, n: n, k: k)
             let linear = w.withUnsafeBufferPointer { weights.linear($0.baseAddress!, n: n, k: k) }
             for threads in [1, 3] {
-                BLASRuntime.setThreads(threads)
-                defer { BLASRuntime.setThreads(ProcessInfo.processInfo.activeProcessorCount) }
-                for accumulate in [false, true] {
-                    var c = [Float](repeating: accumulate ? 0.5 : .nan, count: m * n)
-                    a.withUnsafeBufferPointer { linear_(a: $0.baseAddress!, linear, &c, m: m, accumulate: accumulate) }
-                    for i in 0..<m {
-                        for j in 0..<n {
-                            var bound: Double = 0
-                            for p in 0..<k { bound += abs(Double(a[i * k + p]) * Double(w[j * k + p])) }
-                            let want = Double(expected[i * n + j]) + (accumulate ? 0.5 : 0)
-                            XCTAssertEqual(Double(c[i * n + j]), want, accuracy: bound * 2 / 256 + 1e-6,
-                                           "\(m)×\(n)×\(k) threads \(threads) accumulate \(accumulate) at (\(i), \(j))")
+                withThreads(threads) {
+                    for accumulate in [false, true] {
+                        var c = [Float](repeating: accumulate ? 0.5 : .nan, count: m * n)
+                        a.withUnsafeBufferPointer { linear_(a: $0.baseAddress!, linear, &c, m: m, accumulate: accumulate) }
+                        for i in 0..<m {
+                            for j in 0..<n {
+                                var bound: Double = 0
+                                for p in 0..<k { bound += abs(Double(a[i * k + p]) * Double(w[j * k + p])) }
+                                let want = Double(expected[i * n + j]) + (accumulate ? 0.5 : 0)
+                                XCTAssertEqual(Double(c[i * n + j]), want, accuracy: bound * 2 / 256 + 1e-6,
+                                               "\(m)×\(n)×\(k) threads \(threads) accumulate \(accumulate) at (\(i), \(j))")
+                            }
                         }
                     }
                 }
