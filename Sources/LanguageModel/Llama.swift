@@ -11,7 +11,8 @@ import Tensors
 // Using the GGUF weights unchanged with `.interleaved` is the same function as HF's weights with
 // `.halves` (the golden tests against transformers check it; `.halves` here fails them).
 
-/// A Llama-architecture model loaded from GGUF, weights dequantised to float32 once at load.
+/// A Llama-architecture model loaded from GGUF, weights dequantised once at load (to float32;
+/// in bfloat16 the linear layers and the unembedding are also packed for AMX, `LlamaWeights`).
 /// Immutable after `init`; each `forward` allocates its own workspace, so concurrent passes
 /// are safe (BLAS's thread count is process-wide: `BLASRuntime.setThreads`).
 public final class LlamaModel: LanguageModel, @unchecked Sendable {
@@ -80,7 +81,7 @@ public final class LlamaModel: LanguageModel, @unchecked Sendable {
         rmsNorm(ws.x, ws.xn, t: t, c: c.dModel, weight: weights.finalNorm, eps: c.rmsEpsilon)  // xn (T, C)
         result.logits = [Float](unsafeUninitializedCapacity: t * c.vocabularySize) { buffer, initialized in
             guard let out = buffer.baseAddress else { return }
-            linear(ws.xn, weights.unembedding, out, m: t, n: c.vocabularySize, k: c.dModel)  // logits (T, V)
+            linear(ws.xn, weights.unembeddingLinear, out, m: t)                         // logits (T, V)
             initialized = t * c.vocabularySize
         }
         return result
