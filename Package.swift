@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "TokenizerTests", dependencies: ["Tokenizer", "Tensors"], resources: [.copy("Fixtures")]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels"]),
         .testTarget(name: "LanguageModelTests", dependencies: ["Kernels", "LanguageModel", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SparseAutoencoderTests", dependencies: ["SparseAutoencoder", "Tensors", "Kernels"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"], resources: [.copy("Fixtures")]),
         .testTarget(name: "FeatureIndexTests", dependencies: ["FeatureIndex"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),

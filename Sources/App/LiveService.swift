@@ -127,7 +127,7 @@ public final class LiveService: Sendable {
             let started = clock.now
             let x = try pipeline.activations(ids)
             let t2 = clock.now
-            let codes = try pipeline.sae.encode(x, threads: 0)
+            let codes = try pipeline.latents(x)
             return (codes, started, t2, clock.now)
         }
         let special = ids.enumerated().map { pipeline.isExcluded(position: $0.offset, token: $0.element) }

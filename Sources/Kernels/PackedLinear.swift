@@ -20,12 +20,13 @@ public enum MatmulPrecision: String, Sendable, CaseIterable, CustomStringConvert
     public static var fastest: MatmulPrecision { bfloat16IsAvailable ? .bfloat16 : .float32 }
 }
 
-/// A linear layer's weight (N, K) in float32, and its AMX packing when the layer runs in bfloat16.
+/// A linear layer's weight (N, K): float32 rows, or only their AMX packing when the layer runs
+/// in bfloat16.
 public struct LinearWeight: @unchecked Sendable {  // points into storage its owner keeps alive
-    public let weight: UnsafePointer<Float>  // (N, K)
     public let n: Int
     public let k: Int
-    let packed: UnsafePointer<UInt16>?
+    let float32: UnsafePointer<Float>?  // (N, K), when the layer multiplies in float32
+    let packed: UnsafePointer<UInt16>?  // when it multiplies in bfloat16
 }
 
 /// Makes the `LinearWeight`s of one model and owns their packed copies. Written while the model
@@ -44,13 +45,14 @@ public final class LinearWeights: @unchecked Sendable {
 
     deinit { for a in allocations { a.deallocate() } }
 
-    /// `weight` (N, K), packed for AMX when this model runs in bfloat16.
+    /// `weight` (N, K): in float32 the layer reads it (keep it alive); in bfloat16 it is packed
+    /// into memory this object owns and not read again.
     public func linear(_ weight: UnsafePointer<Float>, n: Int, k: Int) -> LinearWeight {
-        guard precision == .bfloat16 else { return LinearWeight(weight: weight, n: n, k: k, packed: nil) }
+        guard precision == .bfloat16 else { return LinearWeight(n: n, k: k, float32: weight, packed: nil) }
         let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: camx_packed_count(Int32(n), Int32(k)))
         camx_pack(weight, Int32(n), Int32(k), packed)
         allocations.append(packed)
-        return LinearWeight(weight: weight, n: n, k: k, packed: UnsafePointer(packed))
+        return LinearWeight(n: n, k: k, float32: nil, packed: UnsafePointer(packed))
     }
 }
 
@@ -65,7 +67,10 @@ public enum PrecisionError: Error, CustomStringConvertible {
 /// through BLAS. Output columns are split between `BLASRuntime.threads` threads.
 public func linear(_ a: UnsafePointer<Float>, _ w: LinearWeight, _ c: UnsafeMutablePointer<Float>, m: Int,
                    accumulate: Bool = false) {
-    guard let packed = w.packed else { return linear(a, w.weight, c, m: m, n: w.n, k: w.k, accumulate: accumulate) }
+    guard let packed = w.packed else {
+        guard let weight = w.float32 else { preconditionFailure("a LinearWeight holds one of its two forms") }
+        return linear(a, weight, c, m: m, n: w.n, k: w.k, accumulate: accumulate)
+    }
     let (n, k) = (w.n, w.k)
     let blocks = (n + 31) / 32
     let parts = partsFor(work: m * n * k, limit: blocks)

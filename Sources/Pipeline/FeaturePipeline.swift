@@ -15,6 +15,9 @@ public struct FeaturePipeline: Sendable {
     public let hook: HookPoint
     /// The model file or folder, as given.
     public let modelPath: String
+    /// The SAE's encoder packed for AMX when the model runs in bfloat16: the encoder's product
+    /// then runs in bfloat16 too, with results equal to float32's (`PackedEncoder`).
+    public let packedEncoder: PackedEncoder?
 
     /// Puts loaded parts together; throws when the SAE does not fit the model or the hook is
     /// not one of the model's.
@@ -28,6 +31,7 @@ public struct FeaturePipeline: Sendable {
         self.sae = sae
         self.hook = hook
         self.modelPath = modelPath
+        packedEncoder = model.precision == .bfloat16 ? try PackedEncoder(sae) : nil
     }
 
     /// Loads the model (a .gguf file or a Hugging Face folder), its tokenizer and the SAE (any
@@ -87,9 +91,14 @@ public struct FeaturePipeline: Sendable {
         return values
     }
 
+    /// The SAE latents of activations (T, D) from the hook (through `packedEncoder` if any).
+    public func latents(_ x: [Float], threads: Int = 0) throws -> SparseCodes {
+        try sae.encode(x, threads: threads, packed: packedEncoder)
+    }
+
     /// The SAE latents of one sequence, with the activations they came from.
     public func encode(_ tokens: [Int], threads: Int = 0) throws -> (activations: [Float], codes: SparseCodes) {
         let x = try activations(tokens)
-        return (x, try sae.encode(x, threads: threads))
+        return (x, try latents(x, threads: threads))
     }
 }

@@ -44,13 +44,17 @@ public struct SparseCodes: Sendable, Equatable {
 }
 
 extension SparseAutoencoder {
-    /// Pre-activation rows are computed this many floats at a time (32 MiB), so memory stays
+    /// Pre-activation rows are computed this many floats at a time (64 MiB: 128 tokens of a
+    /// 131,072-latent SAE in one product, which reads the weights once), so memory stays
     /// bounded for long texts and large SAEs.
-    static let scratchFloats = 8 << 20
+    static let scratchFloats = 16 << 20
 
-    /// Encodes T tokens of activations (T, D), row-major. One BLAS product per chunk of tokens,
-    /// then per token a linear-time selection; tokens are spread over `threads` threads.
-    public func encode(_ activations: UnsafeBufferPointer<Float>, tokens: Int, threads: Int = 0) throws -> SparseCodes {
+    /// Encodes T tokens of activations (T, D), row-major. One product per chunk of tokens, then
+    /// per token a linear-time selection; tokens are spread over `threads` threads. With
+    /// `packed` the product runs in bfloat16 on AMX and the selection makes the result exact
+    /// (`PackedEncoder`): the same latents and float32 values as without it.
+    public func encode(_ activations: UnsafeBufferPointer<Float>, tokens: Int, threads: Int = 0,
+                       packed: PackedEncoder? = nil) throws -> SparseCodes {
         let d = inputWidth, n = latentCount
         guard tokens >= 0, activations.count == tokens * d else {
             throw SAEError.badInput("\(activations.count) values are not \(tokens) tokens of width \(d)")
@@ -71,22 +75,26 @@ extension SparseAutoencoder {
             encoderBias.withUnsafeBufferPointer { bias in
                 for r in 0..<rows { (pre + r * n).update(from: bias.baseAddress!, count: n) }
             }
-            encoder.withUnsafeBufferPointer { w in
-                linear(input, w.baseAddress!, pre, m: rows, n: n, k: d, accumulate: true)
+            if let packed {
+                linear(input, packed.weight, pre, m: rows, accumulate: true)
+            } else {
+                encoder.withUnsafeBufferPointer { w in
+                    linear(input, w.baseAddress!, pre, m: rows, n: n, k: d, accumulate: true)
+                }
             }
-            codes.append(select(pre, rows: rows, workers: workers))
+            codes.append(select(pre, rows: rows, workers: workers, exact: packed.map { ($0, UnsafePointer(input)) }))
             start += rows
         }
         return codes
     }
 
     /// Convenience for arrays: activations (T, D).
-    public func encode(_ activations: [Float], threads: Int = 0) throws -> SparseCodes {
+    public func encode(_ activations: [Float], threads: Int = 0, packed: PackedEncoder? = nil) throws -> SparseCodes {
         guard activations.count % inputWidth == 0 else {
             throw SAEError.badInput("\(activations.count) values are not a whole number of rows of width \(inputWidth)")
         }
         return try activations.withUnsafeBufferPointer {
-            try encode($0, tokens: activations.count / inputWidth, threads: threads)
+            try encode($0, tokens: activations.count / inputWidth, threads: threads, packed: packed)
         }
     }
 
@@ -126,12 +134,15 @@ extension SparseAutoencoder {
     }
 
     /// Turns pre-activation rows (rows, N) into sparse codes, rows spread over `workers` threads.
-    func select(_ pre: UnsafeMutablePointer<Float>, rows: Int, workers: Int) -> SparseCodes {
+    /// `exact`: the rows came from the packed encoder and these prepared inputs (rows, D).
+    func select(_ pre: UnsafeMutablePointer<Float>, rows: Int, workers: Int,
+                exact: (encoder: PackedEncoder, input: UnsafePointer<Float>)? = nil) -> SparseCodes {
         let stripes = max(1, min(workers, rows))
         let parts = UnsafeMutableBufferPointer<SparseCodes>.allocate(capacity: stripes)
         parts.initialize(repeating: SparseCodes())
         defer { parts.deinitialize(); parts.deallocate() }
         let preAddress = UInt(bitPattern: pre), partsAddress = UInt(bitPattern: parts.baseAddress!)
+        let packed = exact?.encoder, inputAddress = UInt(bitPattern: exact?.input)
         let sae = self
         // Stripe s holds the contiguous rows [s·rows/stripes, (s+1)·rows/stripes), so the parts
         // concatenate in token order.
@@ -140,7 +151,12 @@ extension SparseAutoencoder {
             let out = UnsafeMutablePointer<SparseCodes>(bitPattern: partsAddress)! + stripe
             var selector = LatentSelector()
             for r in stripe * rows / stripes..<(stripe + 1) * rows / stripes {
-                let (ids, values) = selector.select(sae, row: pre + r * sae.latentCount)
+                let row = pre + r * sae.latentCount
+                let (ids, values) = if let packed, let input = UnsafePointer<Float>(bitPattern: inputAddress) {
+                    selector.selectExact(sae, approximate: row, input: input + r * sae.inputWidth, packed)
+                } else {
+                    selector.select(sae, row: row)
+                }
                 out.pointee.appendRow(ids: ids, values: values)
             }
         }
@@ -155,6 +171,7 @@ extension SparseAutoencoder {
 struct LatentSelector {
     private var candidateValues: [Float] = []
     private var candidateIDs: [Int32] = []
+    private var lowerBounds: [Float] = []
 
     /// The active latents of one pre-activation row (N), strongest first.
     mutating func select(_ sae: SparseAutoencoder, row: UnsafePointer<Float>) -> (ArraySlice<Int32>, ArraySlice<Float>) {
@@ -203,6 +220,144 @@ struct LatentSelector {
         }
     }
 
+    /// The active latents of one row of pre-activations from `packed` (bfloat16 products), the
+    /// same as `select` gives for the float32 row: every latent whose value could be selected,
+    /// given the rounding bound, is recomputed in float32 from `input` (D), then selected.
+    mutating func selectExact(_ sae: SparseAutoencoder, approximate row: UnsafePointer<Float>, input x: UnsafePointer<Float>,
+                              _ packed: PackedEncoder) -> (ArraySlice<Int32>, ArraySlice<Float>) {
+        let n = sae.latentCount, d = sae.inputWidth
+        var squares: Float = 0
+        for i in 0..<d { squares += x[i] * x[i] }
+        // |row[j] − exact[j]| ≤ scale · ‖w_j‖ + tiny (PackedEncoder.errorFactor).
+        let scale = packed.errorFactor * squares.squareRoot() * 1.0001
+        let tiny = Float.leastNormalMagnitude * Float(d)
+        candidateValues.removeAll(keepingCapacity: true)
+        candidateIDs.removeAll(keepingCapacity: true)
+        packed.rowNorms.withUnsafeBufferPointer { norms in
+            let norms = norms.baseAddress!
+            switch sae.activation {
+            case .topK(let k):
+                // A floor under the k-th largest lower bound, as in `select` (block maxima),
+                // then the candidates whose upper bound reaches it and is positive.
+                var floor = -Float.infinity
+                if n >= 4 * k {
+                    let width = n / k
+                    floor = .infinity
+                    for b in 0..<k {
+                        let lo = b * width, hi = b == k - 1 ? n : lo + width
+                        floor = min(floor, largestLowerBound(row, norms, lo..<hi, scale: scale, tiny: tiny))
+                    }
+                }
+                appendCandidates(row, norms, count: n, scale: scale, tiny: tiny, above: floor)
+                // The k-th largest lower bound among them (every latent with a lower bound that
+                // high is a candidate) sharpens the floor; the rest cannot be among the k.
+                if candidateValues.count > k {
+                    lowerBounds.removeAll(keepingCapacity: true)
+                    for (v, id) in zip(candidateValues, candidateIDs) { lowerBounds.append(v - scale * norms[Int(id)] - tiny) }
+                    let kth = kthLargest(&lowerBounds, k)
+                    var kept = 0
+                    for c in 0..<candidateValues.count where candidateValues[c] + scale * norms[Int(candidateIDs[c])] + tiny >= kth {
+                        candidateValues[kept] = candidateValues[c]
+                        candidateIDs[kept] = candidateIDs[c]
+                        kept += 1
+                    }
+                    candidateValues.removeLast(candidateValues.count - kept)
+                    candidateIDs.removeLast(candidateIDs.count - kept)
+                }
+            case .relu, .jumpReLU:
+                for i in 0..<n {
+                    let upper = row[i] + scale * norms[i] + tiny
+                    if upper > 0 && upper > (sae.threshold?[i] ?? 0) {
+                        candidateValues.append(row[i])
+                        candidateIDs.append(Int32(i))
+                    }
+                }
+            }
+        }
+        // The candidates' float32 values; then the selection `select` makes.
+        sae.encoder.withUnsafeBufferPointer { w in
+            let w = w.baseAddress!
+            var kept = 0
+            for c in 0..<candidateIDs.count {
+                let id = Int(candidateIDs[c])
+                let value = sae.encoderBias[id] + dot(x, w + id * d, count: d)
+                guard value > 0, value > (sae.threshold?[id] ?? 0) else { continue }
+                candidateValues[kept] = value
+                candidateIDs[kept] = candidateIDs[c]
+                kept += 1
+            }
+            candidateValues.removeLast(candidateValues.count - kept)
+            candidateIDs.removeLast(candidateIDs.count - kept)
+        }
+        var kept = candidateValues.count
+        if case .topK(let k) = sae.activation, kept > k {
+            partialSelect(k)
+            kept = k
+        }
+        sortStrongestFirst(kept)
+        return (candidateIDs[..<kept], candidateValues[..<kept])
+    }
+
+    /// max over i in `range` of row[i] − scale · norms[i] − tiny, eight lanes at a time.
+    private func largestLowerBound(_ row: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, _ range: Range<Int>,
+                                   scale: Float, tiny: Float) -> Float {
+        var best8 = SIMD8<Float>(repeating: -.infinity)
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            let lower = load8(row + i) - scale * load8(norms + i) - tiny
+            best8.replace(with: lower, where: lower .> best8)
+            i += 8
+        }
+        var best = best8.max()
+        for j in i..<range.upperBound { best = max(best, row[j] - scale * norms[j] - tiny) }
+        return best
+    }
+
+    /// Appends every i < n whose upper bound row[i] + scale · norms[i] + tiny is ≥ `floor` and > 0.
+    private mutating func appendCandidates(_ row: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, count n: Int,
+                                           scale: Float, tiny: Float, above floor: Float) {
+        let limit = SIMD8<Float>(repeating: max(floor, .leastNonzeroMagnitude))
+        var i = 0
+        while i + 8 <= n {
+            let upper = load8(row + i) + scale * load8(norms + i) + tiny
+            if any(upper .>= limit) {
+                for j in i..<(i + 8) where upper[j - i] >= limit[0] {
+                    candidateValues.append(row[j])
+                    candidateIDs.append(Int32(j))
+                }
+            }
+            i += 8
+        }
+        for j in i..<n where row[j] + scale * norms[j] + tiny >= limit[0] {
+            candidateValues.append(row[j])
+            candidateIDs.append(Int32(j))
+        }
+    }
+
+    @inline(__always)
+    private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
+
+    /// The k-th largest of `values` (1 ≤ k ≤ count); reorders them.
+    private func kthLargest(_ values: inout [Float], _ k: Int) -> Float {
+        var lo = 0, hi = values.count - 1
+        let target = k - 1
+        while lo < hi {
+            let pivot = values[lo + (hi - lo) / 2]
+            var i = lo, j = hi
+            while i <= j {
+                while values[i] > pivot { i += 1 }
+                while values[j] < pivot { j -= 1 }
+                if i <= j {
+                    values.swapAt(i, j)
+                    i += 1
+                    j -= 1
+                }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { return values[target] }
+        }
+        return values[target]
+    }
+
     /// a ranks before b: larger value first, then lower id.
     @inline(__always)
     private func before(_ i: Int, _ j: Int) -> Bool {
@@ -247,5 +402,56 @@ struct LatentSelector {
             candidateValues[i] = v
             candidateIDs[i] = id
         }
+    }
+}
+
+/// x · y over n values, in float32, eight lanes at a time.
+@inline(__always)
+func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> Float {
+    var sums = SIMD8<Float>()
+    var i = 0
+    while i + 8 <= n {
+        sums += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
+        i += 8
+    }
+    var sum = sums.sum()
+    while i < n {
+        sum += x[i] * y[i]
+        i += 1
+    }
+    return sum
+}
+
+/// An SAE's encoder packed for bfloat16 products on AMX (Sources/CAMX), for `encode(packed:)`.
+///
+/// The product is several times faster than float32 but each pre-activation carries a rounding
+/// error. It is bounded: inputs and weights are rounded to nearest bfloat16 (relative error
+/// ≤ 2⁻⁹ each, so ≤ 2⁻⁸ + 2⁻¹⁸ per product) and summed in float32 (≤ (D + 2) · 2⁻²⁴ of the sum of
+/// |products|), so |pre_j − exact_j| ≤ errorFactor · Σᵢ|xᵢ·w_ji| ≤ errorFactor · ‖x‖ · ‖w_j‖
+/// (Cauchy–Schwarz). Selection keeps every latent whose interval could reach the chosen ones,
+/// recomputes those few in float32 and selects among them: the latents and values are those
+/// of the float32 encoder (to float32 rounding), at a fraction of its time.
+public final class PackedEncoder: @unchecked Sendable {  // immutable after init
+    private let linears: LinearWeights
+    let weight: LinearWeight
+    /// ‖w_j‖, the norm of each latent's encoder row.
+    let rowNorms: [Float]
+    /// The bound's factor, as above.
+    let errorFactor: Float
+
+    /// Throws where the CPU has no AMX-BF16 (`PrecisionError`).
+    public init(_ sae: SparseAutoencoder) throws {
+        let (n, d) = (sae.latentCount, sae.inputWidth)
+        let linears = try LinearWeights(precision: .bfloat16)
+        weight = sae.encoder.withUnsafeBufferPointer { linears.linear($0.baseAddress!, n: n, k: d) }
+        self.linears = linears
+        rowNorms = sae.encoder.withUnsafeBufferPointer { w in
+            (0..<n).map { j in
+                var squares: Double = 0
+                for i in 0..<d { squares += Double(w[j * d + i]) * Double(w[j * d + i]) }
+                return Float(squares.squareRoot())
+            }
+        }
+        errorFactor = 0x1p-8 + 0x1p-18 + Float(d + 2) * 0x1p-24
     }
 }

@@ -31,10 +31,14 @@ extension Bench {
         @Option(help: "Threads for BLAS and the per-token selection.")
         var threads = ProcessInfo.processInfo.activeProcessorCount
 
+        @OptionGroup var precision: PrecisionOption
+
         func run() throws {
             try reportingErrors {
                 BLASRuntime.setThreads(threads)
-                say("bench encode: d=\(width), k=\(k), \(tokens) tokens per call, kernel \(BLASRuntime.coreName), \(threads) threads")
+                let bf16 = precision.resolved == .bfloat16
+                say("bench encode: d=\(width), k=\(k), \(tokens) tokens per call, kernel \(BLASRuntime.coreName), \(threads) threads, "
+                    + (bf16 ? "bf16 products, float32 latents" : "f32"))
                 var rates: [String] = []
                 for n in latents {
                     var state: UInt64 = 12_345
@@ -48,11 +52,12 @@ extension Bench {
                         encoder: encoder, encoderBias: (0..<n).map { _ in next() * 0.1 }, decoder: encoder,
                         decoderBias: (0..<width).map { _ in next() }, info: .init(format: "bench", path: "random"))
                     let x = (0..<tokens * width).map { _ in next() }
-                    _ = try sae.encode(x, threads: threads)  // warm-up
+                    let packed = bf16 ? try PackedEncoder(sae) : nil
+                    _ = try sae.encode(x, threads: threads, packed: packed)  // warm-up
                     var seconds: [Double] = []
                     for _ in 0..<max(1, runs) {
                         let begin = DispatchTime.now().uptimeNanoseconds
-                        _ = try sae.encode(x, threads: threads)
+                        _ = try sae.encode(x, threads: threads, packed: packed)
                         seconds.append(Double(DispatchTime.now().uptimeNanoseconds - begin) / 1e9)
                     }
                     seconds.sort()

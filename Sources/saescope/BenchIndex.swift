@@ -103,7 +103,7 @@ extension Bench {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 let saeStart = DispatchTime.now().uptimeNanoseconds
                 let x = (0..<(context * d)).map { _ in rng.normal() }
-                for _ in 0..<8 { _ = try sae.encode(x, threads: 1) }
+                for _ in 0..<8 { _ = try pipeline.latents(x, threads: 1) }
                 let saeSeconds = Double(DispatchTime.now().uptimeNanoseconds - saeStart) / 1e9 / 8
                 say(String(format: "model alone to %@: %.0f tokens/s (%d windows of %d); SAE encode alone: %.0f tokens/s per thread",
                            hook, Double(windows.count * context) / seconds, windows.count, context, Double(context) / saeSeconds))

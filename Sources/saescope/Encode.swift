@@ -75,7 +75,9 @@ struct Encode: ParsableCommand {
         guard shape.count == 2, shape[1] == autoencoder.inputWidth else {
             throw SAEError.badInput("\(path) has shape \(shape); the SAE needs (tokens, \(autoencoder.inputWidth))")
         }
-        let codes = try autoencoder.encode(try npy.tensor.floats(), threads: threads)
+        // bf16 products give float32's latents here too (PackedEncoder), only faster.
+        let packed = precision.resolved == .bfloat16 ? try PackedEncoder(autoencoder) : nil
+        let codes = try autoencoder.encode(try npy.tensor.floats(), threads: threads, packed: packed)
         var out = "{\"latents\": ["
         for t in 0..<codes.tokenCount {
             if t > 0 { out += ",\n " }

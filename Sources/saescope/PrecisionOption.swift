@@ -6,7 +6,8 @@ struct PrecisionOption: ParsableArguments {
     @Option(help: ArgumentHelp("""
         How the model's linear layers multiply: f32 (OpenBLAS, the reference numbers), bf16 \
         (AMX tiles on Intel Xeon Sapphire Rapids or later: several times faster, about 1e-3 \
-        relative error per product), or auto (bf16 where the CPU has AMX, else f32).
+        relative error per product), or auto (bf16 where the CPU has AMX, else f32). The SAE \
+        encoder's product follows, but its latents stay float32's (bf16 candidates, float32 check).
         """, valueName: "auto|f32|bf16"))
     var precision = "auto"
 

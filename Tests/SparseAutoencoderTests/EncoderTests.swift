@@ -1,3 +1,4 @@
+import Kernels
 import XCTest
 @testable import SparseAutoencoder
 
@@ -36,25 +37,48 @@ final class EncoderTests: XCTestCase {
         }
     }
 
+    /// The encoder in float32 and, where the CPU has AMX, with bfloat16 products
+    /// (`PackedEncoder`), against the reference: the same latents and values either way.
     func assertMatches(_ sae: SparseAutoencoder, tokens: Int, seed: UInt64 = 7, threads: Int = 0,
                        file: StaticString = #filePath, line: UInt = #line) throws {
         var g = TestGenerator(state: seed)
         let x = g.array(tokens * sae.inputWidth, scale: 2)
-        let codes = try sae.encode(x, threads: threads)
         let expected = reference(sae, x)
-        XCTAssertEqual(codes.tokenCount, tokens, file: file, line: line)
-        var worst: Float = 0
-        for t in 0..<tokens {
-            let row = codes.row(t)
-            XCTAssertEqual(Array(row.ids.map(Int.init)), expected[t].map(\.0), "token \(t)", file: file, line: line)
-            for (v, e) in zip(row.values, expected[t].map(\.1)) { worst = max(worst, abs(v - e) / max(abs(e), 1e-2)) }
+        for packed in [nil] + (MatmulPrecision.bfloat16IsAvailable ? [try PackedEncoder(sae)] : []) {
+            let codes = try sae.encode(x, threads: threads, packed: packed)
+            let label = packed == nil ? "f32" : "bf16 products"
+            XCTAssertEqual(codes.tokenCount, tokens, file: file, line: line)
+            var worst: Float = 0
+            for t in 0..<tokens {
+                let row = codes.row(t)
+                XCTAssertEqual(Array(row.ids.map(Int.init)), expected[t].map(\.0), "\(label), token \(t)", file: file, line: line)
+                for (v, e) in zip(row.values, expected[t].map(\.1)) { worst = max(worst, abs(v - e) / max(abs(e), 1e-2)) }
+            }
+            XCTAssertLessThan(worst, 1e-4, "\(label): largest relative difference \(worst)", file: file, line: line)
         }
-        XCTAssertLessThan(worst, 1e-4, "largest relative difference \(worst)", file: file, line: line)
     }
 
     func testTopKMatchesReference() throws {
         try assertMatches(makeSAE(d: 24, n: 512, activation: .topK(8)), tokens: 37)
         try assertMatches(makeSAE(d: 24, n: 512, activation: .topK(8)), tokens: 37, threads: 1)
+    }
+
+    /// Latents whose pre-activations differ by far less than bfloat16 can tell apart (rows that
+    /// are one vector scaled by 1 + j·10⁻⁴, all rounding to the same bfloat16 row): bf16 products
+    /// alone would tie them all, the packed encoder's float32 check ranks them as float32 does.
+    func testBFloat16ProductsStillRankNearlyEqualLatents() throws {
+        let d = 64, n = 512
+        var g = TestGenerator(state: 3)
+        let base = g.array(d)
+        var encoder = [Float](repeating: 0, count: n * d)
+        for j in 0..<n { for i in 0..<d { encoder[j * d + i] = base[i] * (1 + Float((j * 37) % n) * 1e-4) } }
+        for activation in [SparseAutoencoder.Activation.topK(8), .relu] {
+            let sae = try SparseAutoencoder(
+                inputWidth: d, latentCount: n, activation: activation, normalization: .none, subtractsDecoderBias: false,
+                encoder: encoder, encoderBias: [Float](repeating: 0, count: n), decoder: encoder,
+                decoderBias: [Float](repeating: 0, count: d), info: .init(format: "test", path: "memory"))
+            try assertMatches(sae, tokens: 6)
+        }
     }
 
     func testTopKWithFewLatentsAndLargeK() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import XCTest
 import Tensors
 @testable import SparseAutoencoder
@@ -44,8 +45,10 @@ final class FormatGoldenTests: XCTestCase {
             let x = try golden.tensor("activations").floats()
             let latents = try golden.tensor("latents")
             XCTAssertEqual(latents.shape[1], sae.latentCount, name)
-            let codes = try sae.encode(x)
-            assertLatents(codes, try latents.floats(), sae: sae, name)
+            assertLatents(try sae.encode(x), try latents.floats(), sae: sae, name)
+            if MatmulPrecision.bfloat16IsAvailable {  // bfloat16 products, float32 latents
+                assertLatents(try sae.encode(x, packed: try PackedEncoder(sae)), try latents.floats(), sae: sae, name + " (bf16 products)")
+            }
         }
     }
 
