@@ -275,21 +275,26 @@ struct LatentSelector {
             }
         }
         // The candidates' float32 values; then the selection `select` makes.
+        var kept = 0
         sae.encoder.withUnsafeBufferPointer { w in
-            let w = w.baseAddress!
-            var kept = 0
-            for c in 0..<candidateIDs.count {
-                let id = Int(candidateIDs[c])
-                let value = sae.encoderBias[id] + dot(x, w + id * d, count: d)
-                guard value > 0, value > (sae.threshold?[id] ?? 0) else { continue }
-                candidateValues[kept] = value
-                candidateIDs[kept] = candidateIDs[c]
-                kept += 1
+            sae.encoderBias.withUnsafeBufferPointer { bias in
+                candidateIDs.withUnsafeMutableBufferPointer { ids in
+                    candidateValues.withUnsafeMutableBufferPointer { values in
+                        let (w, bias) = (w.baseAddress!, bias.baseAddress!)
+                        for c in 0..<ids.count {
+                            let id = Int(ids[c])
+                            let value = bias[id] + dot(x, w + id * d, count: d)
+                            guard value > 0, value > (sae.threshold?[id] ?? 0) else { continue }
+                            values[kept] = value
+                            ids[kept] = ids[c]
+                            kept += 1
+                        }
+                    }
+                }
             }
-            candidateValues.removeLast(candidateValues.count - kept)
-            candidateIDs.removeLast(candidateIDs.count - kept)
         }
-        var kept = candidateValues.count
+        candidateValues.removeLast(candidateValues.count - kept)
+        candidateIDs.removeLast(candidateIDs.count - kept)
         if case .topK(let k) = sae.activation, kept > k {
             partialSelect(k)
             kept = k
