@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every speed figure of docs/BENCHMARKS.md, each beside its anchor, in one run:
 #   serving      scripts/bench-serve.sh (saescope vs nginx; the 1M-latent index)
-#   model        saescope bench model (f32 and bf16) vs PyTorch (scripts/llama/bench_torch.py)
+#   model        saescope bench model (f32 and bf16) vs PyTorch (scripts/llama/bench_torch.py) and,
+#                where llama-cpp-python is installed, llama.cpp (scripts/llama/bench_llamacpp.py)
 #   encoder      saescope bench encode vs numpy and torch (scripts/sae/bench_encode.py)
 #   live         POST /api/activations vs the same pipeline in PyTorch (scripts/sae/bench_live.py)
 #   index build  saescope bench index (bf16 and f32) beside the model pass alone
@@ -38,6 +39,9 @@ for r in $(seq "$rounds"); do
     "$bin" bench model --model "$gguf" --precision "$p" --runs 7 2>&1 | grep -E "^(load|blocks|all)" | sed "s/^/saescope $p: /" | tee -a "$log"
   done
   python3 scripts/llama/bench_torch.py --runs 7 --gguf "$gguf" 2>&1 | grep -E "tokens:" | sed "s/^/torch f32: /" | tee -a "$log"
+  if python3 -c 'import llama_cpp' 2>/dev/null; then
+    python3 scripts/llama/bench_llamacpp.py --runs 7 --gguf "$gguf" 2>&1 | grep -E "tokens:" | sed "s/^/llama.cpp Q4_1: /" | tee -a "$log"
+  fi
 done
 fi
 
