@@ -48,7 +48,9 @@ fi
 if want encoder; then
 say "== encoder alone (d 576, k 32, 128 tokens)"
 for r in $(seq "$rounds"); do
-  "$bin" bench encode 2>&1 | grep -E "latents" | sed "s/^/saescope: /" | tee -a "$log"
+  for p in f32 bf16; do
+    "$bin" bench encode --precision "$p" 2>&1 | grep -E "^ +[0-9]+ latents" | sed "s/^/saescope $p: /" | tee -a "$log"
+  done
   python3 scripts/sae/bench_encode.py 2>&1 | grep -E "latents," | tee -a "$log"
 done
 fi
