@@ -180,41 +180,14 @@ struct LatentSelector {
         candidateIDs.removeAll(keepingCapacity: true)
         switch sae.activation {
         case .topK(let k):
-            // The smallest of k disjoint blocks' maxima is ≤ the k-th largest value (k distinct
-            // values reach it), so only values ≥ it can be among the k: one vectorisable pass
-            // for the bound, one for the candidates, then quickselect on the few left.
-            var bound = -Float.infinity
-            if n >= 4 * k {
-                let width = n / k
-                bound = .infinity
-                for b in 0..<k {
-                    let lo = b * width, hi = b == k - 1 ? n : lo + width
-                    var best = -Float.infinity
-                    for i in lo..<hi where row[i] > best { best = row[i] }
-                    if best < bound { bound = best }
-                }
-            }
-            // ReLU after selection: only positive values survive, so the bound can start at 0⁺.
-            for i in 0..<n where row[i] >= bound && row[i] > 0 {
-                candidateValues.append(row[i])
-                candidateIDs.append(Int32(i))
-            }
+            // ReLU after selection: only positive values survive, so candidates are positive.
+            appendCandidates(row, count: n, NoMargin(), above: topKFloor(row, count: n, k: k, NoMargin()))
             let kept = min(k, candidateValues.count)
             if candidateValues.count > k { partialSelect(k) }
             sortStrongestFirst(kept)
             return (candidateIDs[..<kept], candidateValues[..<kept])
         case .relu, .jumpReLU:
-            if let threshold = sae.threshold {
-                for i in 0..<n where row[i] > threshold[i] && row[i] > 0 {
-                    candidateValues.append(row[i])
-                    candidateIDs.append(Int32(i))
-                }
-            } else {
-                for i in 0..<n where row[i] > 0 {
-                    candidateValues.append(row[i])
-                    candidateIDs.append(Int32(i))
-                }
-            }
+            appendCandidates(row, count: n, NoMargin(), aboveThresholds: sae.threshold)
             sortStrongestFirst(candidateValues.count)
             return (candidateIDs[...], candidateValues[...])
         }
@@ -234,29 +207,20 @@ struct LatentSelector {
         candidateValues.removeAll(keepingCapacity: true)
         candidateIDs.removeAll(keepingCapacity: true)
         packed.rowNorms.withUnsafeBufferPointer { norms in
-            let norms = norms.baseAddress!
+            let margin = NormMargin(norms: norms.baseAddress!, scale: scale, tiny: tiny)
             switch sae.activation {
             case .topK(let k):
-                // A floor under the k-th largest lower bound, as in `select` (block maxima),
-                // then the candidates whose upper bound reaches it and is positive.
-                var floor = -Float.infinity
-                if n >= 4 * k {
-                    let width = n / k
-                    floor = .infinity
-                    for b in 0..<k {
-                        let lo = b * width, hi = b == k - 1 ? n : lo + width
-                        floor = min(floor, largestLowerBound(row, norms, lo..<hi, scale: scale, tiny: tiny))
-                    }
-                }
-                appendCandidates(row, norms, count: n, scale: scale, tiny: tiny, above: floor)
+                // A floor under the k-th largest lower bound (block maxima), then the candidates
+                // whose upper bound reaches it and is positive.
+                appendCandidates(row, count: n, margin, above: topKFloor(row, count: n, k: k, margin))
                 // The k-th largest lower bound among them (every latent with a lower bound that
                 // high is a candidate) sharpens the floor; the rest cannot be among the k.
                 if candidateValues.count > k {
                     lowerBounds.removeAll(keepingCapacity: true)
-                    for (v, id) in zip(candidateValues, candidateIDs) { lowerBounds.append(v - scale * norms[Int(id)] - tiny) }
+                    for (v, id) in zip(candidateValues, candidateIDs) { lowerBounds.append(v - margin[Int(id)]) }
                     let kth = kthLargest(&lowerBounds, k)
                     var kept = 0
-                    for c in 0..<candidateValues.count where candidateValues[c] + scale * norms[Int(candidateIDs[c])] + tiny >= kth {
+                    for c in 0..<candidateValues.count where candidateValues[c] + margin[Int(candidateIDs[c])] >= kth {
                         candidateValues[kept] = candidateValues[c]
                         candidateIDs[kept] = candidateIDs[c]
                         kept += 1
@@ -265,13 +229,7 @@ struct LatentSelector {
                     candidateIDs.removeLast(candidateIDs.count - kept)
                 }
             case .relu, .jumpReLU:
-                for i in 0..<n {
-                    let upper = row[i] + scale * norms[i] + tiny
-                    if upper > 0 && upper > (sae.threshold?[i] ?? 0) {
-                        candidateValues.append(row[i])
-                        candidateIDs.append(Int32(i))
-                    }
-                }
+                appendCandidates(row, count: n, margin, aboveThresholds: sae.threshold)
             }
         }
         // The candidates' float32 values; then the selection `select` makes.
@@ -303,39 +261,57 @@ struct LatentSelector {
         return (candidateIDs[..<kept], candidateValues[..<kept])
     }
 
-    /// max over i in `range` of row[i] − scale · norms[i] − tiny, eight lanes at a time.
-    private func largestLowerBound(_ row: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, _ range: Range<Int>,
-                                   scale: Float, tiny: Float) -> Float {
-        var best8 = SIMD8<Float>(repeating: -.infinity)
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            let lower = load8(row + i) - scale * load8(norms + i) - tiny
-            best8.replace(with: lower, where: lower .> best8)
-            i += 8
+    /// A floor under the k-th largest of row[i] − margin[i]: the smallest of k disjoint blocks'
+    /// maxima (k distinct values reach it); −∞ when there are too few latents for blocks.
+    private func topKFloor<M: Margin>(_ row: UnsafePointer<Float>, count n: Int, k: Int, _ margin: M) -> Float {
+        guard n >= 4 * k else { return -.infinity }
+        let width = n / k
+        var floor = Float.infinity
+        for b in 0..<k {
+            let lo = b * width, hi = b == k - 1 ? n : lo + width
+            var best8 = SIMD8<Float>(repeating: -.infinity)
+            var i = lo
+            while i + 8 <= hi {
+                let lower = load8(row + i) - margin.eight(i)
+                best8.replace(with: lower, where: lower .> best8)
+                i += 8
+            }
+            var best = best8.max()
+            for j in i..<hi { best = max(best, row[j] - margin[j]) }
+            floor = min(floor, best)
         }
-        var best = best8.max()
-        for j in i..<range.upperBound { best = max(best, row[j] - scale * norms[j] - tiny) }
-        return best
+        return floor
     }
 
-    /// Appends every i < n whose upper bound row[i] + scale · norms[i] + tiny is ≥ `floor` and > 0.
-    private mutating func appendCandidates(_ row: UnsafePointer<Float>, _ norms: UnsafePointer<Float>, count n: Int,
-                                           scale: Float, tiny: Float, above floor: Float) {
-        let limit = SIMD8<Float>(repeating: max(floor, .leastNonzeroMagnitude))
+    /// Appends every i < n whose row[i] + margin[i] is ≥ `floor` and > 0, eight lanes at a time.
+    private mutating func appendCandidates<M: Margin>(_ row: UnsafePointer<Float>, count n: Int, _ margin: M, above floor: Float) {
+        let limit = max(floor, .leastNonzeroMagnitude), limit8 = SIMD8<Float>(repeating: limit)
         var i = 0
         while i + 8 <= n {
-            let upper = load8(row + i) + scale * load8(norms + i) + tiny
-            if any(upper .>= limit) {
-                for j in i..<(i + 8) where upper[j - i] >= limit[0] {
+            let upper = load8(row + i) + margin.eight(i)
+            if any(upper .>= limit8) {
+                for j in i..<(i + 8) where upper[j - i] >= limit {
                     candidateValues.append(row[j])
                     candidateIDs.append(Int32(j))
                 }
             }
             i += 8
         }
-        for j in i..<n where row[j] + scale * norms[j] + tiny >= limit[0] {
+        for j in i..<n where row[j] + margin[j] >= limit {
             candidateValues.append(row[j])
             candidateIDs.append(Int32(j))
+        }
+    }
+
+    /// Appends every i < n whose row[i] + margin[i] is > 0 and > thresholds[i] (if any).
+    private mutating func appendCandidates<M: Margin>(_ row: UnsafePointer<Float>, count n: Int, _ margin: M,
+                                           aboveThresholds thresholds: [Float]?) {
+        for i in 0..<n {
+            let upper = row[i] + margin[i]
+            if upper > 0 && upper > (thresholds?[i] ?? 0) {
+                candidateValues.append(row[i])
+                candidateIDs.append(Int32(i))
+            }
         }
     }
 
@@ -407,6 +383,33 @@ struct LatentSelector {
             candidateValues[i] = v
             candidateIDs[i] = id
         }
+    }
+}
+
+/// How far a pre-activation may lie from its float32 value. The selector's scans are generic
+/// over it so that each kind compiles to its own vector loop.
+protocol Margin {
+    /// margin[i]
+    subscript(i: Int) -> Float { get }
+    /// margin[i ..< i + 8]
+    func eight(_ i: Int) -> SIMD8<Float>
+}
+
+/// Float32 rows: exact.
+struct NoMargin: Margin {
+    @inline(__always) subscript(i: Int) -> Float { 0 }
+    @inline(__always) func eight(_ i: Int) -> SIMD8<Float> { .zero }
+}
+
+/// The packed encoder's rows (`PackedEncoder`): scale · norms[i] + tiny.
+struct NormMargin: Margin {
+    let norms: UnsafePointer<Float>
+    let scale: Float
+    let tiny: Float
+
+    @inline(__always) subscript(i: Int) -> Float { scale * norms[i] + tiny }
+    @inline(__always) func eight(_ i: Int) -> SIMD8<Float> {
+        scale * UnsafeRawPointer(norms + i).loadUnaligned(as: SIMD8<Float>.self) + tiny
     }
 }
 
