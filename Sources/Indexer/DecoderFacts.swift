@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Kernels
 
@@ -89,11 +88,10 @@ struct DecoderFacts: Equatable {
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
         let stripes = min(workers, rows)
-        let address = UInt(bitPattern: results.baseAddress!)
+        let out = SharedPointer(results.baseAddress!)
         nonisolated(unsafe) let work = body
-        DispatchQueue.concurrentPerform(iterations: stripes) { stripe in
-            let out = UnsafeMutablePointer<T?>(bitPattern: address)!
-            for r in stride(from: stripe, to: rows, by: stripes) { out[r] = work(r) }
+        parallel(stripes) { stripe in
+            for r in stride(from: stripe, to: rows, by: stripes) { out.base[r] = work(r) }
         }
         return results.map { $0! }
     }

@@ -1,4 +1,3 @@
-import Dispatch
 import FeatureIndex
 import Foundation
 import Kernels
@@ -274,15 +273,13 @@ public final class IndexBuilder {
         let results = UnsafeMutableBufferPointer<Result<SparseCodes, Error>?>.allocate(capacity: windows.count)
         results.initialize(repeating: nil)
         defer { results.deinitialize(); results.deallocate() }
-        let address = UInt(bitPattern: results.baseAddress!)
+        let out = SharedPointer(results.baseAddress!)
         let pipeline = self.pipeline
-        let work: @Sendable (Int) -> Void = { worker in
-            let out = UnsafeMutablePointer<Result<SparseCodes, Error>?>(bitPattern: address)!
+        parallel(workers) { worker in
             for i in stride(from: worker, to: windows.count, by: workers) {
-                out[i] = Result { try pipeline.encode(windows[i], threads: 1).codes }
+                out.base[i] = Result { try pipeline.encode(windows[i], threads: 1).codes }
             }
         }
-        if workers <= 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: work) }
         return try results.map { try $0!.get() }
     }
 

@@ -16,13 +16,9 @@ public func causalAttention(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v:
     let group = heads / kvHeads
     let qStride = heads * d, kvStride = kvHeads * d
     let parts = partsFor(work: heads * t * t * d, limit: heads)
-    // Addresses cross into the threads as integers: the buffers outlive the call.
-    let (qAddress, kAddress, vAddress, outAddress) = (UInt(bitPattern: q), UInt(bitPattern: k), UInt(bitPattern: v),
-                                                      UInt(bitPattern: out))
+    let (q, k, v, out) = (SharedPointer(q), SharedPointer(k), SharedPointer(v), SharedPointer(out))
     parallel(parts) { p in
-        guard let q = UnsafePointer<Float>(bitPattern: qAddress), let k = UnsafePointer<Float>(bitPattern: kAddress),
-              let v = UnsafePointer<Float>(bitPattern: vAddress), let out = UnsafeMutablePointer<Float>(bitPattern: outAddress)
-        else { return }
+        let (q, k, v, out) = (q.base, k.base, v.base, out.base)
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: t * t)  // (T, T)
         defer { scores.deallocate() }
         for h in (heads * p / parts)..<(heads * (p + 1) / parts) {

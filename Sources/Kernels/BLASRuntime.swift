@@ -80,6 +80,15 @@ public func parallel(_ parts: Int, _ body: @Sendable (Int) -> Void) {
     if parts <= 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: parts, execute: body) }
 }
 
+/// A pointer handed to the parts of `parallel` (or `concurrentPerform`): the caller keeps the
+/// memory alive until they return, and parts write disjoint elements.
+public struct SharedPointer<Pointee>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Pointee>
+    public init(_ base: UnsafeMutablePointer<Pointee>) { self.base = base }
+    /// For memory the parts only read.
+    public init(_ base: UnsafePointer<Pointee>) { self.base = UnsafeMutablePointer(mutating: base) }
+}
+
 /// How many threads a product of m·n·k multiply-adds is worth: one per 2^18 of them (below
 /// that, waking a thread costs more than it saves), at most `BLASRuntime.threads`, at most `limit`.
 @inlinable

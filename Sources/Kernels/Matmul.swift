@@ -13,21 +13,14 @@ import CBLAS
 public func linear(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                    m: Int, n: Int, k: Int, accumulate: Bool = false) {
     let beta: Float = accumulate ? 1 : 0
-    let parts = partsFor(work: m * n * k, limit: (n + 15) / 16)
-    let (aAddress, wAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: w), UInt(bitPattern: c))
-    parallel(parts) { p in
-        // Columns [begin, end): rows [begin, end) of w. Addresses cross into the threads as
-        // integers: the buffers outlive the call.
-        let begin = columnSplit(n, parts, p), end = columnSplit(n, parts, p + 1)
-        guard end > begin, let a = UnsafePointer<Float>(bitPattern: aAddress),
-              let w = UnsafePointer<Float>(bitPattern: wAddress), let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)
-        else { return }
+    let (a, w, c) = (SharedPointer(a), SharedPointer(w), SharedPointer(c))
+    splitColumns(n, work: m * n * k) { begin, end in  // rows [begin, end) of w
         if m == 1 {
-            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(end - begin), Int32(k), 1, w + begin * k, Int32(k),
-                        a, 1, beta, c + begin, 1)
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(end - begin), Int32(k), 1, w.base + begin * k, Int32(k),
+                        a.base, 1, beta, c.base + begin, 1)
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(end - begin), Int32(k),
-                        1, a, Int32(k), w + begin * k, Int32(k), beta, c + begin, Int32(n))
+                        1, a.base, Int32(k), w.base + begin * k, Int32(k), beta, c.base + begin, Int32(n))
         }
     }
 }
@@ -37,28 +30,27 @@ public func linear(_ a: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ c: Un
 public func matmul(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                    m: Int, n: Int, k: Int, accumulate: Bool = false) {
     let beta: Float = accumulate ? 1 : 0
-    let parts = partsFor(work: m * n * k, limit: (n + 15) / 16)
-    let (aAddress, bAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: b), UInt(bitPattern: c))
-    parallel(parts) { p in
-        let begin = columnSplit(n, parts, p), end = columnSplit(n, parts, p + 1)
-        guard end > begin, let a = UnsafePointer<Float>(bitPattern: aAddress),
-              let b = UnsafePointer<Float>(bitPattern: bAddress), let c = UnsafeMutablePointer<Float>(bitPattern: cAddress)
-        else { return }
+    let (a, b, c) = (SharedPointer(a), SharedPointer(b), SharedPointer(c))
+    splitColumns(n, work: m * n * k) { begin, end in  // columns [begin, end) of b
         if m == 1 {
-            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(end - begin), 1, b + begin, Int32(n),
-                        a, 1, beta, c + begin, 1)
+            cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(end - begin), 1, b.base + begin, Int32(n),
+                        a.base, 1, beta, c.base + begin, 1)
         } else {
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(end - begin), Int32(k),
-                        1, a, Int32(k), b + begin, Int32(n), beta, c + begin, Int32(n))
+                        1, a.base, Int32(k), b.base + begin, Int32(n), beta, c.base + begin, Int32(n))
         }
     }
 }
 
-/// Where part p of n columns split into `parts` begins: multiples of 16 (whole cache lines of
-/// output), the last part ending at n.
-@usableFromInline
-func columnSplit(_ n: Int, _ parts: Int, _ p: Int) -> Int {
-    p >= parts ? n : min(n, (n + 15) / 16 * p / parts * 16)
+/// body(begin, end) for the output columns [0, n) split between threads (`partsFor`), at
+/// multiples of 16 (whole cache lines of output), the last part ending at n.
+private func splitColumns(_ n: Int, work: Int, _ body: @Sendable (_ begin: Int, _ end: Int) -> Void) {
+    let blocks = (n + 15) / 16
+    let parts = partsFor(work: work, limit: blocks)
+    parallel(parts) { p in
+        let begin = blocks * p / parts * 16, end = p == parts - 1 ? n : blocks * (p + 1) / parts * 16
+        if end > begin { body(begin, end) }
+    }
 }
 
 /// Adds `bias` (N) to every row of c (M, N).

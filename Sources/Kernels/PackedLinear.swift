@@ -75,15 +75,12 @@ public func linear(_ a: UnsafePointer<Float>, _ w: LinearWeight, _ c: UnsafeMuta
     let blocks = (n + 31) / 32
     let parts = partsFor(work: m * n * k, limit: blocks)
     let scratch = camx_scratch_count(Int32(m), Int32(k))
-    // Addresses cross into the threads as integers: the buffers outlive the call.
-    let (aAddress, wAddress, cAddress) = (UInt(bitPattern: a), UInt(bitPattern: packed), UInt(bitPattern: c))
-    let part: @Sendable (Int) -> Void = { p in
+    let (a, tiles, c) = (SharedPointer(a), SharedPointer(packed), SharedPointer(c))
+    parallel(parts) { p in
         let s = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
         defer { s.deallocate() }
         let begin = blocks * p / parts * 32, end = min(blocks * (p + 1) / parts * 32, n)
-        camx_linear(UnsafePointer(bitPattern: aAddress), UnsafePointer(bitPattern: wAddress),
-                    UnsafeMutablePointer(bitPattern: cAddress), Int32(m), Int32(n), Int32(k),
-                    Int32(begin), Int32(end), accumulate ? 1 : 0, s)
+        camx_linear(a.base, tiles.base, c.base, Int32(m), Int32(n), Int32(k), Int32(begin), Int32(end),
+                    accumulate ? 1 : 0, s)
     }
-    parallel(parts, part)
 }

@@ -126,13 +126,11 @@ struct LlamaMLP {
         rmsNorm(x, ws.xn, t: t, c: d, weight: norm, eps: c.rmsEpsilon)              // xn (T, C)
         linear(ws.xn, gateUp, ws.gateUp, m: t)                                      // gateUp (T, 2F)
         let parts = partsFor(work: t * f * 16, limit: t)                           // hidden (T, F) = silu(gate) · up
-        let (gateUp, hidden) = (UInt(bitPattern: ws.gateUp), UInt(bitPattern: ws.hidden))
+        let (gateUp, hidden) = (SharedPointer(ws.gateUp), SharedPointer(ws.hidden))
         parallel(parts) { p in
-            guard let gateUp = UnsafePointer<Float>(bitPattern: gateUp),
-                  let hidden = UnsafeMutablePointer<Float>(bitPattern: hidden) else { return }
             for row in (t * p / parts)..<(t * (p + 1) / parts) {
-                let gate = gateUp + row * 2 * f
-                swiGLU(gate: gate, up: gate + f, into: hidden + row * f, count: f)
+                let gate = gateUp.base + row * 2 * f
+                swiGLU(gate: gate, up: gate + f, into: hidden.base + row * f, count: f)
             }
         }
         linear(ws.hidden, down, out, m: t)                                          // out (T, C)

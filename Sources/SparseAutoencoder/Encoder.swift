@@ -1,6 +1,5 @@
 // Encoding: activations (T, D) → sparse latents per token.
 // Legend: T tokens, D input width, N latents, k latents kept per token (TopK).
-import Dispatch
 import Foundation
 import Kernels
 
@@ -141,26 +140,24 @@ extension SparseAutoencoder {
         let parts = UnsafeMutableBufferPointer<SparseCodes>.allocate(capacity: stripes)
         parts.initialize(repeating: SparseCodes())
         defer { parts.deinitialize(); parts.deallocate() }
-        let preAddress = UInt(bitPattern: pre), partsAddress = UInt(bitPattern: parts.baseAddress!)
-        let packed = exact?.encoder, inputAddress = UInt(bitPattern: exact?.input)
+        let pre = SharedPointer(pre), out = SharedPointer(parts.baseAddress!)
+        let packed = exact?.encoder, input = exact.map { SharedPointer($0.input) }
         let sae = self
         // Stripe s holds the contiguous rows [s·rows/stripes, (s+1)·rows/stripes), so the parts
         // concatenate in token order.
         let work: @Sendable (Int) -> Void = { stripe in
-            let pre = UnsafeMutablePointer<Float>(bitPattern: preAddress)!
-            let out = UnsafeMutablePointer<SparseCodes>(bitPattern: partsAddress)! + stripe
             var selector = LatentSelector()
             for r in stripe * rows / stripes..<(stripe + 1) * rows / stripes {
-                let row = pre + r * sae.latentCount
-                let (ids, values) = if let packed, let input = UnsafePointer<Float>(bitPattern: inputAddress) {
-                    selector.selectExact(sae, approximate: row, input: input + r * sae.inputWidth, packed)
+                let row = pre.base + r * sae.latentCount
+                let (ids, values) = if let packed, let input {
+                    selector.selectExact(sae, approximate: row, input: input.base + r * sae.inputWidth, packed)
                 } else {
                     selector.select(sae, row: row)
                 }
-                out.pointee.appendRow(ids: ids, values: values)
+                out.base[stripe].appendRow(ids: ids, values: values)
             }
         }
-        if stripes == 1 { work(0) } else { DispatchQueue.concurrentPerform(iterations: stripes, execute: work) }
+        parallel(stripes, work)
         var codes = SparseCodes()
         for part in parts { codes.append(part) }
         return codes
