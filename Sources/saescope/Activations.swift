@@ -32,7 +32,7 @@ struct Activations: ParsableCommand {
     @Option(help: "Where to write the activations (.npy).")
     var out: String
 
-    @Option(help: "Threads for BLAS.")
+    @Option(help: "Threads for the matrix products.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @OptionGroup var precision: PrecisionOption

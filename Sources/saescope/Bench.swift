@@ -50,7 +50,7 @@ struct Bench: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Matrix-product speed of the BLAS library as saescope runs it (GFLOP/s).")
 
-        @Option(help: "Threads for BLAS.")
+        @Option(help: "Threads for the matrix products.")
         var threads = ProcessInfo.processInfo.activeProcessorCount
 
         func run() {

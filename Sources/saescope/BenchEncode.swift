@@ -28,7 +28,7 @@ extension Bench {
         @Option(help: "Runs per size; the median is reported.")
         var runs = 10
 
-        @Option(help: "Threads for BLAS and the per-token selection.")
+        @Option(help: "Threads for the matrix products and the per-token selection.")
         var threads = ProcessInfo.processInfo.activeProcessorCount
 
         @OptionGroup var precision: PrecisionOption

@@ -24,7 +24,7 @@ extension Bench {
         @Option(help: "Runs of each pass; the median is reported.")
         var runs = 10
 
-        @Option(help: "Threads for BLAS.")
+        @Option(help: "Threads for the matrix products.")
         var threads = ProcessInfo.processInfo.activeProcessorCount
 
         @OptionGroup var precision: PrecisionOption

@@ -45,7 +45,7 @@ struct Encode: ParsableCommand {
     @Flag(help: "Print JSON instead of a table (text mode).")
     var json = false
 
-    @Option(help: "Threads for BLAS and the per-token selection.")
+    @Option(help: "Threads for the matrix products and the per-token selection.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @OptionGroup var precision: PrecisionOption

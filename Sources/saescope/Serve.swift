@@ -40,7 +40,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Live: requests that may wait for the model; more get 503 with Retry-After.")
     var liveQueue = 8
 
-    @Option(help: "Live: BLAS threads per model computation (default: the number of cores).")
+    @Option(help: "Live: threads per model computation (default: the number of cores).")
     var liveThreads: Int?
 
     @Option(help: "Address to listen on; 0.0.0.0 for every interface.")

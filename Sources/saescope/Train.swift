@@ -107,7 +107,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("log-every"), help: "Seconds between progress lines when stderr is not a terminal.")
     var logEvery: Double = 30
 
-    @Option(help: "Threads for BLAS.")
+    @Option(help: "Threads for the matrix products.")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
     @OptionGroup var precision: PrecisionOption
