@@ -25,19 +25,7 @@ export async function api(path, params = {}) {
   } catch (e) {
     throw new ApiError(0, `cannot reach the server (${e.message})`);
   }
-  let body = null;
-  const text = await res.text();
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    body = null;
-  }
-  if (!res.ok) {
-    const msg = body && body.error && body.error.message;
-    throw new ApiError(res.status, msg || `HTTP ${res.status} ${res.statusText || ""}`.trim());
-  }
-  if (body == null) throw new ApiError(res.status, "the server sent a response that is not JSON");
-  return body;
+  return readJSON(res);
 }
 
 /**
@@ -57,6 +45,11 @@ export async function apiPost(path, payload, { signal } = {}) {
     if (e && e.name === "AbortError") throw e;
     throw new ApiError(0, `cannot reach the server (${e.message})`);
   }
+  return readJSON(res);
+}
+
+/** A response's JSON body; an ApiError with the API's own message (and Retry-After) if not ok. */
+async function readJSON(res) {
   const text = await res.text();
   let body = null;
   try {
