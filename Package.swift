@@ -4,7 +4,8 @@ import PackageDescription
 // Module map: see ../shared/DESIGN.md "Modules". Arrows point one way:
 // saescope → App → FeatureIndex / HTTP → C system libraries; saescope → Indexer → FeatureIndex, Pipeline; Tokenizer → Tensors → CZlib;
 // Trainer → LanguageModel / SparseAutoencoder → Kernels;
-// Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS), CAMX (our AMX bfloat16 kernel in C).
+// Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS), CAMX (our AMX bfloat16 kernel in C),
+// CPointwise (element-wise loops in C, compiled per CPU).
 let package = Package(
     name: "saescope",
     platforms: [.macOS(.v13)],
@@ -23,7 +24,9 @@ let package = Package(
         .target(name: "Tensors", dependencies: ["CZlib"]),
         // Our own C: AMX tile intrinsics have no Swift spelling.
         .target(name: "CAMX"),
-        .target(name: "Kernels", dependencies: ["CAMX", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
+        // Our own C: element-wise loops compiled per CPU (target_clones); Swift cannot do that.
+        .target(name: "CPointwise"),
+        .target(name: "Kernels", dependencies: ["CAMX", "CPointwise", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
         .target(name: "Tokenizer", dependencies: ["Tensors"]),
         .target(name: "LanguageModel", dependencies: ["Tensors", "Kernels", "Tokenizer"]),
         .target(name: "SparseAutoencoder", dependencies: ["Tensors", "Kernels"]),

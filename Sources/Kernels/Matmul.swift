@@ -1,6 +1,7 @@
 // Matrix products through BLAS (OpenBLAS on Linux, Accelerate on macOS).
 // Legend: M rows of the left operand (tokens), K the shared dimension, N output columns.
 // All matrices are row-major and contiguous.
+import CPointwise
 #if canImport(Accelerate)
 import Accelerate
 #else
@@ -62,9 +63,8 @@ public func addBias(_ c: UnsafeMutablePointer<Float>, _ bias: UnsafePointer<Floa
 }
 
 /// y (N) += x (N): a residual connection.
-@inlinable
 public func add(_ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count n: Int) {
-    for i in 0..<n { y[i] += x[i] }
+    cp_add(x, y, n)
 }
 
 /// The naive product, kept beside the BLAS one to test it: c (M, N) = a (M, K) · wᵀ, w (N, K).

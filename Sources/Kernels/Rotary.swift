@@ -1,3 +1,4 @@
+import CPointwise
 import Foundation
 
 // Rotary position embedding. Legend: T tokens, H heads, D head dimension (even).
@@ -44,19 +45,8 @@ public struct RotaryEmbedding: Sendable {
         let half = headDim / 2
         cos.withUnsafeBufferPointer { cosTable in
             sin.withUnsafeBufferPointer { sinTable in
-                for token in 0..<t {
-                    let angles = (start + token) * half
-                    for h in 0..<heads {
-                        let v = x + (token * heads + h) * headDim
-                        for i in 0..<half {
-                            let (a, b) = layout == .interleaved ? (2 * i, 2 * i + 1) : (i, i + half)
-                            let c = cosTable[angles + i], s = sinTable[angles + i]
-                            let x0 = v[a], x1 = v[b]
-                            v[a] = x0 * c - x1 * s
-                            v[b] = x0 * s + x1 * c
-                        }
-                    }
-                }
+                cp_rotary(x, t, heads, headDim, cosTable.baseAddress! + start * half, sinTable.baseAddress! + start * half,
+                          layout == .interleaved ? 1 : 0)
             }
         }
     }

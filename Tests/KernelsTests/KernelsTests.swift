@@ -58,7 +58,9 @@ final class KernelsTests: XCTestCase {
     }
 
     func testLayerNormAgainstTheDefinition() {
-        let t = 3, c = 8
+        // 67 channels: the vector loops and their tails.
+        for c in [8, 67] {
+        let t = 3
         let x = random(t * c, seed: 5).map { $0 * 10 + 3 }, w = random(c, seed: 6), b = random(c, seed: 7)
         var out = [Float](repeating: 0, count: t * c)
         layerNorm(x, &out, t: t, c: c, weight: w, bias: b, eps: 1e-5)
@@ -69,10 +71,12 @@ final class KernelsTests: XCTestCase {
             let expected = (0..<c).map { Float((xs[$0] - mean) / (variance + 1e-5).squareRoot()) * w[$0] + b[$0] }
             assertClose(Array(out[(row * c)..<((row + 1) * c)]), expected, tolerance: 1e-5)
         }
+        }
     }
 
     func testRMSNormAgainstTheDefinitionInPlace() {
-        let t = 2, c = 6
+        for c in [6, 67] {
+        let t = 2
         var x = random(t * c, seed: 8)
         let original = x, w = random(c, seed: 9)
         x.withUnsafeMutableBufferPointer { p in
@@ -82,6 +86,7 @@ final class KernelsTests: XCTestCase {
             let xs = original[(row * c)..<((row + 1) * c)]
             let rms = (xs.map { Double($0 * $0) }.reduce(0, +) / Double(c) + 1e-5).squareRoot()
             assertClose(Array(x[(row * c)..<((row + 1) * c)]), zip(xs, w).map { Float(Double($0) / rms) * $1 }, tolerance: 1e-6)
+        }
         }
     }
 
@@ -104,6 +109,11 @@ final class KernelsTests: XCTestCase {
         var out: [Float] = [0, 0]
         swiGLU(gate: [1, -2], up: [2, 3], into: &out, count: 2)
         assertClose(out, [1.462_117, -0.715_218], tolerance: 1e-5)
+        // 37 values: a vector loop and its tail.
+        let gate = random(37, seed: 20).map { $0 * 8 }, up = random(37, seed: 21)
+        var long = [Float](repeating: 0, count: 37)
+        swiGLU(gate: gate, up: up, into: &long, count: 37)
+        assertClose(long, zip(gate, up).map { g, u in Float(Double(g) / (1 + Foundation.exp(-Double(g))) * Double(u)) }, tolerance: 1e-6)
     }
 
     func testSoftmaxIsStableAndSumsToOne() {
@@ -111,10 +121,17 @@ final class KernelsTests: XCTestCase {
         softmax(&x, count: 3)
         XCTAssertEqual(x.reduce(0, +), 1, accuracy: 1e-6)
         assertClose(x, [0.244_728, 0.665_241, 0.090_031], tolerance: 1e-5)
+        let row = random(37, seed: 22).map { $0 * 20 }
+        var long = row
+        softmax(&long, count: 37)
+        let exps = row.map { Foundation.exp(Double($0 - row.max()!)) }
+        assertClose(long, exps.map { Float($0 / exps.reduce(0, +)) }, tolerance: 1e-6)
     }
 
     func testRotaryRotatesPairsByPositionAngles() {
-        let d = 8, heads = 2, t = 3, base = 10_000.0
+        let heads = 2, t = 3, base = 10_000.0
+        // SmolLM2's head dimension (64) runs the vector loops; 8 only their tails.
+        for d in [8, 64] {
         for layout in [RotaryLayout.interleaved, .halves] {
             let rotary = RotaryEmbedding(headDim: d, base: base, maxPositions: 16, layout: layout)
             var x = random(t * heads * d, seed: 10)
@@ -132,6 +149,7 @@ final class KernelsTests: XCTestCase {
                     }
                 }
             }
+        }
         }
     }
 

@@ -1,0 +1,195 @@
+// See include/cpointwise.h. Every exported function is compiled three times (target_clones);
+// the loops are written so that clang vectorises each version for its width: element-wise maps
+// as plain loops, reductions with explicit vector accumulators (a float sum in a plain loop is
+// never vectorised: that would reorder the additions).
+#include "cpointwise.h"
+
+#include <math.h>
+#include <string.h>
+#include <stdint.h>
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+#define CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#else
+#define CLONES
+#endif
+
+// e^x = 2^n · e^r, n = round(x / ln 2) by the 1.5 · 2^23 trick (no float-to-int conversion),
+// r = x − n · ln 2 with ln 2 in two parts so r is exact, |r| ≤ ln 2 / 2; e^r by its degree-7
+// Taylor polynomial; 2^n built in the exponent bits (−126 ≤ n ≤ 127 after the clamp).
+static inline float exp_approx(float x) {
+    const float low = -87.33654f, high = 88.0f, magic = 12582912.0f;
+    float v = x < low ? low : (x > high ? high : x);
+    float shifted = v * 1.44269504f + magic;
+    float n = shifted - magic;
+    float r = v - n * 0.693359375f;
+    r = r - n * -2.1219444e-4f;
+    float p = 1.0f / 5040;
+    p = p * r + 1.0f / 720;
+    p = p * r + 1.0f / 120;
+    p = p * r + 1.0f / 24;
+    p = p * r + 1.0f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    int32_t s, m;
+    memcpy(&s, &shifted, 4);
+    memcpy(&m, &magic, 4);
+    int32_t bits = (s - m + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return x < low ? 0.0f : p * scale;
+}
+
+typedef float f16 __attribute__((ext_vector_type(16)));
+typedef double d8 __attribute__((ext_vector_type(8)));
+
+
+// Σ x[i]² in double, eight lanes at a time.
+static inline double sum_squares(const float *x, long n) {
+    d8 acc = 0;
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float f[8];
+        memcpy(f, x + i, sizeof f);
+        d8 v = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7] };
+        acc += v * v;
+    }
+    double sum = 0;
+    for (int l = 0; l < 8; l++) sum += acc[l];
+    for (; i < n; i++) sum += (double)x[i] * x[i];
+    return sum;
+}
+
+static inline double sum_values(const float *x, long n) {
+    d8 acc = 0;
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float f[8];
+        memcpy(f, x + i, sizeof f);
+        d8 v = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7] };
+        acc += v;
+    }
+    double sum = 0;
+    for (int l = 0; l < 8; l++) sum += acc[l];
+    for (; i < n; i++) sum += x[i];
+    return sum;
+}
+
+static inline double sum_centred_squares(const float *x, long n, double mean) {
+    d8 acc = 0;
+    long i = 0;
+    for (; i + 8 <= n; i += 8) {
+        float f[8];
+        memcpy(f, x + i, sizeof f);
+        d8 v = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7] };
+        v -= mean;
+        acc += v * v;
+    }
+    double sum = 0;
+    for (int l = 0; l < 8; l++) sum += acc[l];
+    for (; i < n; i++) sum += ((double)x[i] - mean) * ((double)x[i] - mean);
+    return sum;
+}
+
+CLONES void cp_exp(const float *x, float *out, long n) {
+    for (long i = 0; i < n; i++) out[i] = exp_approx(x[i]);
+}
+
+CLONES void cp_softmax(float *x, long n) {
+    if (n <= 0) return;
+    f16 mv = x[0];
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        f16 v;
+        memcpy(&v, x + i, sizeof v);
+        mv = __builtin_elementwise_max(mv, v);
+    }
+    float maximum = __builtin_reduce_max(mv);
+    for (; i < n; i++) if (x[i] > maximum) maximum = x[i];
+    f16 sv = 0;
+    i = 0;
+    for (; i + 16 <= n; i += 16) {
+        float e[16];
+        for (int l = 0; l < 16; l++) e[l] = exp_approx(x[i + l] - maximum);
+        memcpy(x + i, e, sizeof e);
+        f16 v;
+        memcpy(&v, e, sizeof v);
+        sv += v;
+    }
+    float sum = 0;
+    for (int l = 0; l < 16; l++) sum += sv[l];
+    for (; i < n; i++) {
+        x[i] = exp_approx(x[i] - maximum);
+        sum += x[i];
+    }
+    float inv = 1 / sum;
+    for (i = 0; i < n; i++) x[i] *= inv;
+}
+
+CLONES void cp_swiglu(const float *gate, const float *up, float *out, long n) {
+    for (long i = 0; i < n; i++) {
+        float g = gate[i];
+        out[i] = g / (1 + exp_approx(-g)) * up[i];
+    }
+}
+
+CLONES void cp_silu(float *x, long n) {
+    for (long i = 0; i < n; i++) x[i] = x[i] / (1 + exp_approx(-x[i]));
+}
+
+CLONES void cp_gelu_tanh(float *x, long n) {
+    const float k = 0.79788456f;  // √(2/π)
+    for (long i = 0; i < n; i++) {
+        float v = x[i];
+        x[i] = v / (1 + exp_approx(-2 * k * (v + 0.044715f * v * v * v)));
+    }
+}
+
+CLONES void cp_add(const float *x, float *y, long n) {
+    for (long i = 0; i < n; i++) y[i] += x[i];
+}
+
+CLONES void cp_rms_norm(const float *x, float *out, long t, long c, const float *weight, float eps) {
+    for (long row = 0; row < t; row++) {
+        const float *xr = x + row * c;
+        float *o = out + row * c;
+        float inv = (float)(1 / sqrt(sum_squares(xr, c) / c + eps));
+        for (long j = 0; j < c; j++) o[j] = xr[j] * inv * weight[j];
+    }
+}
+
+CLONES void cp_layer_norm(const float *x, float *out, long t, long c, const float *weight, const float *bias, float eps) {
+    for (long row = 0; row < t; row++) {
+        const float *xr = x + row * c;
+        float *o = out + row * c;
+        double mean = sum_values(xr, c) / c;
+        float inv = (float)(1 / sqrt(sum_centred_squares(xr, c, mean) / c + eps));
+        float m = (float)mean;
+        if (bias) for (long j = 0; j < c; j++) o[j] = (xr[j] - m) * inv * weight[j] + bias[j];
+        else for (long j = 0; j < c; j++) o[j] = (xr[j] - m) * inv * weight[j];
+    }
+}
+
+CLONES void cp_rotary(float *x, long t, long heads, long d, const float *cos, const float *sin, int interleaved) {
+    long half = d / 2;
+    for (long token = 0; token < t; token++) {
+        const float *c = cos + token * half, *s = sin + token * half;
+        for (long h = 0; h < heads; h++) {
+            float *v = x + (token * heads + h) * d;
+            if (interleaved) {
+                for (long i = 0; i < half; i++) {
+                    float x0 = v[2 * i], x1 = v[2 * i + 1];
+                    v[2 * i] = x0 * c[i] - x1 * s[i];
+                    v[2 * i + 1] = x0 * s[i] + x1 * c[i];
+                }
+            } else {
+                for (long i = 0; i < half; i++) {
+                    float x0 = v[i], x1 = v[i + half];
+                    v[i] = x0 * c[i] - x1 * s[i];
+                    v[i + half] = x0 * s[i] + x1 * c[i];
+                }
+            }
+        }
+    }
+}
