@@ -73,11 +73,7 @@ void camx_pack(const float *w, int n, int k, uint16_t *packed) {
     }
 }
 
-// Scratch: a in bf16 (Mp × Kp, as uint16 in float-sized slots rounded up) then a 32 × 32 C block.
-size_t camx_scratch_count(int m, int k) {
-    size_t a = (size_t)round_up(m, 32) * (size_t)round_up(k, 32);
-    return (a + 1) / 2 + 32 * 32 + 16;
-}
+size_t camx_converted_count(int m, int k) { return (size_t)round_up(m, 32) * (size_t)round_up(k, 32); }
 
 #if defined(__x86_64__) && defined(__linux__)
 typedef struct {
@@ -100,22 +96,23 @@ static void convert_row(const float *src, int k, uint16_t *row, int kp) {
     for (; p < kp; p++) row[p] = 0;
 }
 
-__attribute__((target("amx-tile,amx-bf16")))
-void camx_linear(const float *a, const uint16_t *packed, float *c, int m, int n, int k,
-                 int n_begin, int n_end, int accumulate, float *scratch) {
-    int mp = round_up(m, 32), kp = round_up(k, 32), kb_count = kp / 32;
-    if (n_end > n) n_end = n;
-    if (n_begin >= n_end) return;
-
-    // a → bf16, zero-padded to (Mp, Kp).
-    uint16_t *abf = (uint16_t *)scratch;
-    for (int i = 0; i < mp; i++) {
-        uint16_t *row = abf + (size_t)i * kp;
+void camx_convert(const float *a, int m, int k, int row_begin, int row_end, uint16_t *converted) {
+    int kp = round_up(k, 32);
+    for (int i = row_begin; i < row_end; i++) {
+        uint16_t *row = converted + (size_t)i * kp;
         if (i < m) convert_row(a + (size_t)i * k, k, row, kp);
         else memset(row, 0, (size_t)kp * 2);
     }
-    float *block = scratch + ((size_t)mp * kp + 1) / 2;
-    block = (float *)(((uintptr_t)block + 63) & ~(uintptr_t)63);
+}
+
+__attribute__((target("amx-tile,amx-bf16")))
+void camx_linear(const uint16_t *abf, const uint16_t *packed, float *c, int m, int n, int k,
+                 int n_begin, int n_end, int accumulate) {
+    int mp = round_up(m, 32), kp = round_up(k, 32), kb_count = kp / 32;
+    if (n_end > n) n_end = n;
+    if (n_begin >= n_end) return;
+    // A 32 × 32 block of c at the edges goes through here.
+    float block[32 * 32] __attribute__((aligned(64)));
 
     tile_config config;
     memset(&config, 0, sizeof config);
@@ -187,8 +184,12 @@ void camx_linear(const float *a, const uint16_t *packed, float *c, int m, int n,
     _tile_release();
 }
 #else
-void camx_linear(const float *a, const uint16_t *packed, float *c, int m, int n, int k,
-                 int n_begin, int n_end, int accumulate, float *scratch) {
-    (void)a; (void)packed; (void)c; (void)m; (void)n; (void)k; (void)n_begin; (void)n_end; (void)accumulate; (void)scratch;
+void camx_convert(const float *a, int m, int k, int row_begin, int row_end, uint16_t *converted) {
+    (void)a; (void)m; (void)k; (void)row_begin; (void)row_end; (void)converted;
+}
+
+void camx_linear(const uint16_t *abf, const uint16_t *packed, float *c, int m, int n, int k,
+                 int n_begin, int n_end, int accumulate) {
+    (void)abf; (void)packed; (void)c; (void)m; (void)n; (void)k; (void)n_begin; (void)n_end; (void)accumulate;
 }
 #endif

@@ -72,15 +72,22 @@ public func linear(_ a: UnsafePointer<Float>, _ w: LinearWeight, _ c: UnsafeMuta
         return linear(a, weight, c, m: m, n: w.n, k: w.k, accumulate: accumulate)
     }
     let (n, k) = (w.n, w.k)
+    // a in bfloat16 once, its rows shared between the threads, then the product's columns.
+    let converted = UnsafeMutablePointer<UInt16>.allocate(capacity: camx_converted_count(Int32(m), Int32(k)))
+    defer { converted.deallocate() }
+    let rowBlocks = (m + 31) / 32
+    let convertParts = partsFor(work: m * k * 16, limit: rowBlocks)
+    let (a, abf) = (SharedPointer(a), SharedPointer(converted))
+    parallel(convertParts) { p in
+        camx_convert(a.base, Int32(m), Int32(k), Int32(rowBlocks * p / convertParts * 32),
+                     Int32(rowBlocks * (p + 1) / convertParts * 32), abf.base)
+    }
     let blocks = (n + 31) / 32
     let parts = partsFor(work: m * n * k, limit: blocks)
-    let scratch = camx_scratch_count(Int32(m), Int32(k))
-    let (a, tiles, c) = (SharedPointer(a), SharedPointer(packed), SharedPointer(c))
+    let (tiles, c) = (SharedPointer(packed), SharedPointer(c))
     parallel(parts) { p in
-        let s = UnsafeMutablePointer<Float>.allocate(capacity: scratch)
-        defer { s.deallocate() }
         let begin = blocks * p / parts * 32, end = min(blocks * (p + 1) / parts * 32, n)
-        camx_linear(a.base, tiles.base, c.base, Int32(m), Int32(n), Int32(k), Int32(begin), Int32(end),
-                    accumulate ? 1 : 0, s)
+        camx_linear(abf.base, tiles.base, c.base, Int32(m), Int32(n), Int32(k), Int32(begin), Int32(end),
+                    accumulate ? 1 : 0)
     }
 }

@@ -17,15 +17,19 @@ size_t camx_packed_count(int n, int k);
 /// layout in bfloat16 (rounded to nearest even), zero-padded; `packed` holds camx_packed_count.
 void camx_pack(const float *w, int n, int k, uint16_t *packed);
 
-/// Floats of scratch memory camx_linear needs for these sizes.
-size_t camx_scratch_count(int m, int k);
+/// Elements (uint16 bfloat16) of a converted left operand: M rounded up to 32, K to 32.
+size_t camx_converted_count(int m, int k);
 
-/// c (M, N) = a (M, K) · wᵀ (+ c when accumulate), with w packed by camx_pack, computing
-/// output columns [n_begin, n_end) only (n_begin a multiple of 32), so that threads can share
-/// one product. a is rounded to bfloat16; products are summed in float32. scratch holds
-/// camx_scratch_count floats and is private to the calling thread. Call only when
+/// Rows [row_begin, row_end) of a (M, K) float32 in bfloat16 (rounded to nearest even),
+/// zero-padded to camx_converted_count's shape: rows at or past M are zeros, so row_end may
+/// reach M rounded up to 32. Threads may convert disjoint rows of one operand.
+void camx_convert(const float *a, int m, int k, int row_begin, int row_end, uint16_t *converted);
+
+/// c (M, N) = a (M, K) · wᵀ (+ c when accumulate), with a converted by camx_convert and w
+/// packed by camx_pack, computing output columns [n_begin, n_end) only (n_begin a multiple of
+/// 32), so that threads can share one product. Products are summed in float32. Call only when
 /// camx_available() returned 1.
-void camx_linear(const float *a, const uint16_t *packed, float *c, int m, int n, int k,
-                 int n_begin, int n_end, int accumulate, float *scratch);
+void camx_linear(const uint16_t *a, const uint16_t *packed, float *c, int m, int n, int k,
+                 int n_begin, int n_end, int accumulate);
 
 #endif
