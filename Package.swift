@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CAMX", "CPointwise", .target(name: "CBLAS", condition: .when(platforms: [.linux]))]),
         .target(name: "Tokenizer", dependencies: ["Tensors"]),
         .target(name: "LanguageModel", dependencies: ["Tensors", "Kernels", "Tokenizer"]),
-        .target(name: "SparseAutoencoder", dependencies: ["Tensors", "Kernels"]),
+        .target(name: "SparseAutoencoder", dependencies: ["Tensors", "Kernels", "CPointwise"]),
         .target(name: "Pipeline", dependencies: ["Kernels", "LanguageModel", "SparseAutoencoder", "Tokenizer"]),
         .target(name: "Trainer", dependencies: ["CZlib", "Kernels", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),

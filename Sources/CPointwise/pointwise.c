@@ -193,3 +193,76 @@ CLONES void cp_rotary(float *x, long t, long heads, long d, const float *cos, co
         }
     }
 }
+
+CLONES float cp_dot(const float *x, const float *y, long n) {
+    f16 acc = 0;
+    long i = 0;
+    for (; i + 16 <= n; i += 16) {
+        f16 a, b;
+        memcpy(&a, x + i, sizeof a);
+        memcpy(&b, y + i, sizeof b);
+        acc += a * b;
+    }
+    float sum = 0;
+    for (int l = 0; l < 16; l++) sum += acc[l];
+    for (; i < n; i++) sum += x[i] * y[i];
+    return sum;
+}
+
+// The maximum of row[i] − margin(i) over [lo, hi).
+static inline float block_max(const float *row, const float *norms, float scale, float tiny, long lo, long hi) {
+    f16 best = -INFINITY;
+    long i = lo;
+    if (norms) {
+        for (; i + 16 <= hi; i += 16) {
+            f16 v, w;
+            memcpy(&v, row + i, sizeof v);
+            memcpy(&w, norms + i, sizeof w);
+            best = __builtin_elementwise_max(best, v - (scale * w + tiny));
+        }
+    } else {
+        for (; i + 16 <= hi; i += 16) {
+            f16 v;
+            memcpy(&v, row + i, sizeof v);
+            best = __builtin_elementwise_max(best, v);
+        }
+    }
+    float m = __builtin_reduce_max(best);
+    for (; i < hi; i++) {
+        float v = row[i] - (norms ? scale * norms[i] + tiny : 0);
+        if (v > m) m = v;
+    }
+    return m;
+}
+
+CLONES float cp_topk_floor(const float *row, const float *norms, float scale, float tiny, long n, long k) {
+    if (k <= 0 || n < k) return -INFINITY;
+    long width = n / k;
+    float floor = INFINITY;
+    for (long b = 0; b < k; b++) {
+        long lo = b * width, hi = b == k - 1 ? n : lo + width;
+        float m = block_max(row, norms, scale, tiny, lo, hi);
+        if (m < floor) floor = m;
+    }
+    return floor;
+}
+
+CLONES long cp_candidates(const float *row, const float *norms, float scale, float tiny, long n, float limit, int *ids) {
+    long count = 0, i = 0;
+    for (; i + 16 <= n; i += 16) {
+        f16 v;
+        memcpy(&v, row + i, sizeof v);
+        if (norms) {
+            f16 w;
+            memcpy(&w, norms + i, sizeof w);
+            v += scale * w + tiny;
+        }
+        if (!__builtin_reduce_or(v >= limit)) continue;
+        for (int l = 0; l < 16; l++) if (v[l] >= limit) ids[count++] = (int)(i + l);
+    }
+    for (; i < n; i++) {
+        float upper = row[i] + (norms ? scale * norms[i] + tiny : 0);
+        if (upper >= limit) ids[count++] = (int)i;
+    }
+    return count;
+}

@@ -31,3 +31,8 @@ public func swiGLU(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, into ou
 public func softmax(_ x: UnsafeMutablePointer<Float>, count n: Int) {
     cp_softmax(x, n)
 }
+
+/// x · y over n values, in float32.
+public func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> Float {
+    cp_dot(x, y, n)
+}

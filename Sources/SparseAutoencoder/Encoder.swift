@@ -1,5 +1,6 @@
 // Encoding: activations (T, D) → sparse latents per token.
 // Legend: T tokens, D input width, N latents, k latents kept per token (TopK).
+import CPointwise
 import Foundation
 import Kernels
 
@@ -169,6 +170,8 @@ struct LatentSelector {
     private var candidateValues: [Float] = []
     private var candidateIDs: [Int32] = []
     private var lowerBounds: [Float] = []
+    /// The candidate scan's output (room for a whole row).
+    private var scanned: [Int32] = []
 
     /// The active latents of one pre-activation row (N), strongest first.
     mutating func select(_ sae: SparseAutoencoder, row: UnsafePointer<Float>) -> (ArraySlice<Int32>, ArraySlice<Float>) {
@@ -178,13 +181,13 @@ struct LatentSelector {
         switch sae.activation {
         case .topK(let k):
             // ReLU after selection: only positive values survive, so candidates are positive.
-            appendCandidates(row, count: n, NoMargin(), above: topKFloor(row, count: n, k: k, NoMargin()))
+            appendCandidates(row, count: n, .none, above: topKFloor(row, count: n, k: k, .none))
             let kept = min(k, candidateValues.count)
             if candidateValues.count > k { partialSelect(k) }
             sortStrongestFirst(kept)
             return (candidateIDs[..<kept], candidateValues[..<kept])
         case .relu, .jumpReLU:
-            appendCandidates(row, count: n, NoMargin(), aboveThresholds: sae.threshold)
+            appendCandidates(row, count: n, .none, aboveThresholds: sae.threshold)
             sortStrongestFirst(candidateValues.count)
             return (candidateIDs[...], candidateValues[...])
         }
@@ -196,15 +199,14 @@ struct LatentSelector {
     mutating func selectExact(_ sae: SparseAutoencoder, approximate row: UnsafePointer<Float>, input x: UnsafePointer<Float>,
                               _ packed: PackedEncoder) -> (ArraySlice<Int32>, ArraySlice<Float>) {
         let n = sae.latentCount, d = sae.inputWidth
-        var squares: Float = 0
-        for i in 0..<d { squares += x[i] * x[i] }
+        let squares = Kernels.dot(x, x, count: d)
         // |row[j] − exact[j]| ≤ scale · ‖w_j‖ + tiny (PackedEncoder.errorFactor).
         let scale = packed.errorFactor * squares.squareRoot() * 1.0001
         let tiny = Float.leastNormalMagnitude * Float(d)
         candidateValues.removeAll(keepingCapacity: true)
         candidateIDs.removeAll(keepingCapacity: true)
         packed.rowNorms.withUnsafeBufferPointer { norms in
-            let margin = NormMargin(norms: norms.baseAddress!, scale: scale, tiny: tiny)
+            let margin = Margin(norms: norms.baseAddress!, scale: scale, tiny: tiny)
             switch sae.activation {
             case .topK(let k):
                 // A floor under the k-th largest lower bound (block maxima), then the candidates
@@ -238,7 +240,7 @@ struct LatentSelector {
                         let (w, bias) = (w.baseAddress!, bias.baseAddress!)
                         for c in 0..<ids.count {
                             let id = Int(ids[c])
-                            let value = bias[id] + dot(x, w + id * d, count: d)
+                            let value = bias[id] + Kernels.dot(x, w + id * d, count: d)
                             guard value > 0, value > (sae.threshold?[id] ?? 0) else { continue }
                             values[kept] = value
                             ids[kept] = ids[c]
@@ -260,48 +262,25 @@ struct LatentSelector {
 
     /// A floor under the k-th largest of row[i] − margin[i]: the smallest of k disjoint blocks'
     /// maxima (k distinct values reach it); −∞ when there are too few latents for blocks.
-    private func topKFloor<M: Margin>(_ row: UnsafePointer<Float>, count n: Int, k: Int, _ margin: M) -> Float {
+    private func topKFloor(_ row: UnsafePointer<Float>, count n: Int, k: Int, _ margin: Margin) -> Float {
         guard n >= 4 * k else { return -.infinity }
-        let width = n / k
-        var floor = Float.infinity
-        for b in 0..<k {
-            let lo = b * width, hi = b == k - 1 ? n : lo + width
-            var best8 = SIMD8<Float>(repeating: -.infinity)
-            var i = lo
-            while i + 8 <= hi {
-                let lower = load8(row + i) - margin.eight(i)
-                best8.replace(with: lower, where: lower .> best8)
-                i += 8
-            }
-            var best = best8.max()
-            for j in i..<hi { best = max(best, row[j] - margin[j]) }
-            floor = min(floor, best)
-        }
-        return floor
+        return cp_topk_floor(row, margin.norms, margin.scale, margin.tiny, n, k)
     }
 
-    /// Appends every i < n whose row[i] + margin[i] is ≥ `floor` and > 0, eight lanes at a time.
-    private mutating func appendCandidates<M: Margin>(_ row: UnsafePointer<Float>, count n: Int, _ margin: M, above floor: Float) {
-        let limit = max(floor, .leastNonzeroMagnitude), limit8 = SIMD8<Float>(repeating: limit)
-        var i = 0
-        while i + 8 <= n {
-            let upper = load8(row + i) + margin.eight(i)
-            if any(upper .>= limit8) {
-                for j in i..<(i + 8) where upper[j - i] >= limit {
-                    candidateValues.append(row[j])
-                    candidateIDs.append(Int32(j))
-                }
-            }
-            i += 8
+    /// Appends every i < n whose row[i] + margin[i] is ≥ `floor` and > 0.
+    private mutating func appendCandidates(_ row: UnsafePointer<Float>, count n: Int, _ margin: Margin, above floor: Float) {
+        if scanned.count < n { scanned = [Int32](repeating: 0, count: n) }
+        let found = scanned.withUnsafeMutableBufferPointer { ids in
+            cp_candidates(row, margin.norms, margin.scale, margin.tiny, n, max(floor, .leastNonzeroMagnitude), ids.baseAddress!)
         }
-        for j in i..<n where row[j] + margin[j] >= limit {
-            candidateValues.append(row[j])
-            candidateIDs.append(Int32(j))
+        for id in scanned[..<found] {
+            candidateValues.append(row[Int(id)])
+            candidateIDs.append(id)
         }
     }
 
     /// Appends every i < n whose row[i] + margin[i] is > 0 and > thresholds[i] (if any).
-    private mutating func appendCandidates<M: Margin>(_ row: UnsafePointer<Float>, count n: Int, _ margin: M,
+    private mutating func appendCandidates(_ row: UnsafePointer<Float>, count n: Int, _ margin: Margin,
                                            aboveThresholds thresholds: [Float]?) {
         for i in 0..<n {
             let upper = row[i] + margin[i]
@@ -311,9 +290,6 @@ struct LatentSelector {
             }
         }
     }
-
-    @inline(__always)
-    private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
 
     /// The k-th largest of `values` (1 ≤ k ≤ count); reorders them.
     private func kthLargest(_ values: inout [Float], _ k: Int) -> Float {
@@ -383,48 +359,16 @@ struct LatentSelector {
     }
 }
 
-/// How far a pre-activation may lie from its float32 value. The selector's scans are generic
-/// over it so that each kind compiles to its own vector loop.
-protocol Margin {
-    /// margin[i]
-    subscript(i: Int) -> Float { get }
-    /// margin[i ..< i + 8]
-    func eight(_ i: Int) -> SIMD8<Float>
-}
-
-/// Float32 rows: exact.
-struct NoMargin: Margin {
-    @inline(__always) subscript(i: Int) -> Float { 0 }
-    @inline(__always) func eight(_ i: Int) -> SIMD8<Float> { .zero }
-}
-
-/// The packed encoder's rows (`PackedEncoder`): scale · norms[i] + tiny.
-struct NormMargin: Margin {
-    let norms: UnsafePointer<Float>
+/// How far a pre-activation may lie from its float32 value: scale · norms[i] + tiny for the
+/// packed encoder's rows (`PackedEncoder`), 0 for float32 rows (`.none`).
+struct Margin {
+    let norms: UnsafePointer<Float>?
     let scale: Float
     let tiny: Float
 
-    @inline(__always) subscript(i: Int) -> Float { scale * norms[i] + tiny }
-    @inline(__always) func eight(_ i: Int) -> SIMD8<Float> {
-        scale * UnsafeRawPointer(norms + i).loadUnaligned(as: SIMD8<Float>.self) + tiny
-    }
-}
+    static var none: Margin { Margin(norms: nil, scale: 0, tiny: 0) }
 
-/// x · y over n values, in float32, eight lanes at a time.
-@inline(__always)
-func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count n: Int) -> Float {
-    var sums = SIMD8<Float>()
-    var i = 0
-    while i + 8 <= n {
-        sums += UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self) * UnsafeRawPointer(y + i).loadUnaligned(as: SIMD8<Float>.self)
-        i += 8
-    }
-    var sum = sums.sum()
-    while i < n {
-        sum += x[i] * y[i]
-        i += 1
-    }
-    return sum
+    @inline(__always) subscript(i: Int) -> Float { norms.map { scale * $0[i] + tiny } ?? 0 }
 }
 
 /// An SAE's encoder packed for bfloat16 products on AMX (Sources/CAMX), for `encode(packed:)`.

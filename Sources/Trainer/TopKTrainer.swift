@@ -257,7 +257,7 @@ public struct TopKTrainer: Sendable {
                                 func backward(token t: Int, latent i: Int, value z: Float, gradient g: UnsafeMutablePointer<Float>) {
                                     guard z > 0 else { return }
                                     let row = dec.baseAddress! + i * d, gRow = gDec.baseAddress! + i * d
-                                    let dz = dot(g, row, d)
+                                    let dz = dot(g, row, count: d)
                                     axpy(z, g, gRow, d)
                                     axpy(dz, centred + t * d, gEnc.baseAddress! + i * d, d)
                                     gBEnc[i] += dz
@@ -302,7 +302,7 @@ public struct TopKTrainer: Sendable {
             gradient.withUnsafeMutableBufferPointer { g in
                 for i in 0..<configuration.latentCount {
                     let row = dec.baseAddress! + i * d, gRow = g.baseAddress! + i * d
-                    let along = dot(row, gRow, d)
+                    let along = dot(row, gRow, count: d)
                     if along != 0 { axpy(-along, row, gRow, d) }
                 }
             }
@@ -318,7 +318,7 @@ public struct TopKTrainer: Sendable {
         m.withUnsafeMutableBufferPointer { w in
             for i in 0..<(w.count / d) {
                 let row = w.baseAddress! + i * d
-                let squares = dot(row, row, d)
+                let squares = dot(row, row, count: d)
                 guard squares > 0 else { continue }
                 let inverse = 1 / squares.squareRoot()
                 for j in 0..<d { row[j] *= inverse }
@@ -464,19 +464,4 @@ public enum TrainerError: Error, CustomStringConvertible, Equatable, Sendable {
 @inline(__always)
 func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int) {
     for j in 0..<n { y[j] += a * x[j] }
-}
-
-/// x (n) · y (n), eight lanes at a time.
-@inline(__always)
-func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ n: Int) -> Float {
-    var lanes = SIMD8<Float>(repeating: 0)
-    var j = 0
-    let rx = UnsafeRawPointer(x), ry = UnsafeRawPointer(y)
-    while j + 8 <= n {
-        lanes += rx.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self) * ry.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-        j += 8
-    }
-    var sum = lanes.sum()
-    while j < n { sum += x[j] * y[j]; j += 1 }
-    return sum
 }

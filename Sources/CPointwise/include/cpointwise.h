@@ -36,4 +36,19 @@ void cp_layer_norm(const float *x, float *out, long t, long c, const float *weig
 /// interleaved: pairs (x[2j], x[2j+1]); else halves: (x[j], x[j + D/2]).
 void cp_rotary(float *x, long t, long heads, long d, const float *cos, const float *sin, int interleaved);
 
+// The SAE encoder's scans of a pre-activation row (Sources/SparseAutoencoder/Encoder.swift).
+// margin(i) = scale · norms[i] + tiny bounds how far row[i] may lie from its float32 value
+// (bfloat16 products); norms NULL means margin(i) = 0 (float32 rows).
+
+/// x · y over n values in float32 (sixteen partial sums).
+float cp_dot(const float *x, const float *y, long n);
+
+/// The smallest of k block maxima of row[i] − margin(i): blocks of n / k latents, the last one
+/// taking the rest. k distinct latents reach it, so it is a floor under the k-th largest.
+float cp_topk_floor(const float *row, const float *norms, float scale, float tiny, long n, long k);
+
+/// Writes, in order, every i < n with row[i] + margin(i) ≥ limit into ids (room for n);
+/// returns how many.
+long cp_candidates(const float *row, const float *norms, float scale, float tiny, long n, float limit, int *ids);
+
 #endif
