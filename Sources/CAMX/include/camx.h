@@ -20,9 +20,9 @@ void camx_pack(const float *w, int n, int k, uint16_t *packed);
 /// Elements (uint16 bfloat16) of a converted left operand: M rounded up to 32, K to 32.
 size_t camx_converted_count(int m, int k);
 
-/// Rows [row_begin, row_end) of a (M, K) float32 in bfloat16 (rounded to nearest even),
-/// zero-padded to camx_converted_count's shape: rows at or past M are zeros, so row_end may
-/// reach M rounded up to 32. Threads may convert disjoint rows of one operand.
+/// Rows [row_begin, row_end) of a (M, K) float32 in bfloat16 (rounded to nearest even), in
+/// AMX's tile order (camx.c), zero-padded to camx_converted_count's shape: rows at or past M
+/// are zeros, so row_end may reach M rounded up to 32. Threads may convert disjoint rows.
 void camx_convert(const float *a, int m, int k, int row_begin, int row_end, uint16_t *converted);
 
 /// c (M, N) = a (M, K) · wᵀ (+ c when accumulate), with a converted by camx_convert and w
