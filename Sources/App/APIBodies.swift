@@ -5,9 +5,12 @@ import FeatureIndex
 /// (without even a retain per token) is the cheapest way to write them.
 struct TokenJSON: Sendable {
     let vocabulary: Vocabulary
-    /// Token i's literal is bytes[offsets[i] ..< offsets[i + 1]].
+    /// Token i's literal is bytes[offsets[i] ..< offsets[i + 1]]; 16 zero bytes follow the last
+    /// one, so every literal can be copied in whole 16-byte pieces (`JSONWriter.raw(padded:)`).
     private let bytes: [UInt8]
     private let offsets: [Int]
+    /// `vocabulary.wholeCharacterTokens`, kept here to skip a property call per sequence.
+    private let whole: [Bool]
 
     init(_ vocabulary: Vocabulary) {
         self.vocabulary = vocabulary
@@ -17,40 +20,45 @@ struct TokenJSON: Sendable {
             bytes += JSONWriter.encoded(Array(vocabulary.text(id).utf8)[...])
             offsets.append(bytes.count)
         }
-        self.bytes = bytes
+        self.bytes = bytes + [UInt8](repeating: 0, count: 16)
         self.offsets = offsets
+        whole = vocabulary.wholeCharacterTokens
     }
 
     /// Appends token `id`'s literal (its text on its own) to `writer`.
     func write(_ id: UInt32, to writer: inout JSONWriter) {
         let i = Int(id)
         guard i + 1 < offsets.count else { return writer.string("<\(id)>") }
-        bytes.withUnsafeBufferPointer { writer.raw(UnsafeBufferPointer(rebasing: $0[offsets[i]..<offsets[i + 1]])) }
+        bytes.withUnsafeBufferPointer { writer.raw(padded: $0.baseAddress! + offsets[i], count: offsets[i + 1] - offsets[i]) }
     }
 
     /// Appends the display strings of a token sequence (`Vocabulary.forEachDisplay`): cached
     /// literals for whole-character tokens, the general path only for runs of partial ones.
     func writeDisplay(_ ids: [UInt32], to writer: inout JSONWriter) {
-        let whole = vocabulary.wholeCharacterTokens
         bytes.withUnsafeBufferPointer { buffer in
             offsets.withUnsafeBufferPointer { offsets in
-                var i = 0
-                while i < ids.count {
-                    let id = Int(ids[i])
-                    if id < whole.count && whole[id] {
-                        writer.raw(UnsafeBufferPointer(rebasing: buffer[offsets[id]..<offsets[id + 1]]))
-                        i += 1
-                        continue
-                    }
-                    var end = i + 1
-                    while end < ids.count, !(Int(ids[end]) < whole.count && whole[Int(ids[end])]) { end += 1 }
-                    vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
-                        switch piece {
-                        case .token(let id): writer.raw(UnsafeBufferPointer(rebasing: buffer[offsets[Int(id)]..<offsets[Int(id) + 1]]))
-                        case .text(let bytes): writer.string(utf8: bytes)
+                whole.withUnsafeBufferPointer { whole in
+                    let base = buffer.baseAddress!
+                    func isWhole(_ id: UInt32) -> Bool { Int(id) < whole.count && whole[Int(id)] }
+                    var i = 0
+                    while i < ids.count {
+                        let id = Int(ids[i])
+                        if isWhole(ids[i]) {
+                            writer.raw(padded: base + offsets[id], count: offsets[id + 1] - offsets[id])
+                            i += 1
+                            continue
                         }
+                        var end = i + 1
+                        while end < ids.count, !isWhole(ids[end]) { end += 1 }
+                        vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
+                            switch piece {
+                            case .token(let id):
+                                writer.raw(padded: base + offsets[Int(id)], count: offsets[Int(id) + 1] - offsets[Int(id)])
+                            case .text(let bytes): writer.string(utf8: bytes)
+                            }
+                        }
+                        i = end
                     }
-                    i = end
                 }
             }
         }
