@@ -45,50 +45,23 @@ typedef float f16 __attribute__((ext_vector_type(16)));
 typedef double d8 __attribute__((ext_vector_type(8)));
 
 
-// Σ x[i]² in double, eight lanes at a time.
-static inline double sum_squares(const float *x, long n) {
+// Σ (x[i] − shift)^power in double (power 1 or 2), eight lanes at a time.
+static inline double sum_powers(const float *x, long n, double shift, int power) {
     d8 acc = 0;
     long i = 0;
     for (; i + 8 <= n; i += 8) {
         float f[8];
         memcpy(f, x + i, sizeof f);
         d8 v = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7] };
-        acc += v * v;
+        v -= shift;
+        acc += power == 2 ? v * v : v;
     }
     double sum = 0;
     for (int l = 0; l < 8; l++) sum += acc[l];
-    for (; i < n; i++) sum += (double)x[i] * x[i];
-    return sum;
-}
-
-static inline double sum_values(const float *x, long n) {
-    d8 acc = 0;
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        float f[8];
-        memcpy(f, x + i, sizeof f);
-        d8 v = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7] };
-        acc += v;
+    for (; i < n; i++) {
+        double v = (double)x[i] - shift;
+        sum += power == 2 ? v * v : v;
     }
-    double sum = 0;
-    for (int l = 0; l < 8; l++) sum += acc[l];
-    for (; i < n; i++) sum += x[i];
-    return sum;
-}
-
-static inline double sum_centred_squares(const float *x, long n, double mean) {
-    d8 acc = 0;
-    long i = 0;
-    for (; i + 8 <= n; i += 8) {
-        float f[8];
-        memcpy(f, x + i, sizeof f);
-        d8 v = { f[0], f[1], f[2], f[3], f[4], f[5], f[6], f[7] };
-        v -= mean;
-        acc += v * v;
-    }
-    double sum = 0;
-    for (int l = 0; l < 8; l++) sum += acc[l];
-    for (; i < n; i++) sum += ((double)x[i] - mean) * ((double)x[i] - mean);
     return sum;
 }
 
@@ -154,7 +127,7 @@ CLONES void cp_rms_norm(const float *x, float *out, long t, long c, const float 
     for (long row = 0; row < t; row++) {
         const float *xr = x + row * c;
         float *o = out + row * c;
-        float inv = (float)(1 / sqrt(sum_squares(xr, c) / c + eps));
+        float inv = (float)(1 / sqrt(sum_powers(xr, c, 0, 2) / c + eps));
         for (long j = 0; j < c; j++) o[j] = xr[j] * inv * weight[j];
     }
 }
@@ -163,8 +136,8 @@ CLONES void cp_layer_norm(const float *x, float *out, long t, long c, const floa
     for (long row = 0; row < t; row++) {
         const float *xr = x + row * c;
         float *o = out + row * c;
-        double mean = sum_values(xr, c) / c;
-        float inv = (float)(1 / sqrt(sum_centred_squares(xr, c, mean) / c + eps));
+        double mean = sum_powers(xr, c, 0, 1) / c;
+        float inv = (float)(1 / sqrt(sum_powers(xr, c, mean, 2) / c + eps));
         float m = (float)mean;
         if (bias) for (long j = 0; j < c; j++) o[j] = (xr[j] - m) * inv * weight[j] + bias[j];
         else for (long j = 0; j < c; j++) o[j] = (xr[j] - m) * inv * weight[j];
