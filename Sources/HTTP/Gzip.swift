@@ -33,12 +33,36 @@ enum Gzip {
     }
 
     /// Whether a body of this media type shrinks under gzip (text, JSON, JavaScript, SVG, CSS).
+    /// Byte-level and without allocations: it runs on every response.
     static func isCompressible(contentType: String?) -> Bool {
-        guard let contentType else { return false }
-        let type = contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingHTTPWhitespace().lowercased() } ?? ""
-        return type.hasPrefix("text/") || type.hasSuffix("json") || type.hasSuffix("+json")
-            || type.contains("javascript") || type == "image/svg+xml" || type.hasSuffix("+xml")
-            || type == "application/xml" || type == "application/wasm"
+        guard var contentType else { return false }
+        return contentType.withUTF8 { bytes in
+            // The media type: up to ";", without surrounding blanks, compared ignoring ASCII case
+            // (the patterns below are lower case).
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            var start = 0
+            func blank(_ b: UInt8) -> Bool { b == UInt8(ascii: " ") || b == UInt8(ascii: "\t") }
+            while start < end, blank(bytes[start]) { start += 1 }
+            while end > start, blank(bytes[end - 1]) { end -= 1 }
+            let type = UnsafeBufferPointer(rebasing: bytes[start..<end])
+            func matches(_ pattern: StaticString, at offset: Int) -> Bool {
+                let n = pattern.utf8CodeUnitCount
+                guard offset >= 0, offset + n <= type.count else { return false }
+                for i in 0..<n {
+                    let b = type[offset + i]
+                    if (b >= UInt8(ascii: "A") && b <= UInt8(ascii: "Z") ? b | 0x20 : b) != pattern.utf8Start[i] { return false }
+                }
+                return true
+            }
+            func prefix(_ p: StaticString) -> Bool { matches(p, at: 0) }
+            func suffix(_ p: StaticString) -> Bool { matches(p, at: type.count - p.utf8CodeUnitCount) }
+            func equal(_ p: StaticString) -> Bool { type.count == p.utf8CodeUnitCount && prefix(p) }
+            func contains(_ p: StaticString) -> Bool {
+                (0...max(0, type.count - p.utf8CodeUnitCount)).contains { matches(p, at: $0) }
+            }
+            return prefix("text/") || suffix("json") || contains("javascript") || equal("image/svg+xml")
+                || suffix("+xml") || equal("application/xml") || equal("application/wasm")
+        }
     }
 
     /// Whether an `Accept-Encoding` value accepts gzip: listed (or `*`) with a q-value above 0.

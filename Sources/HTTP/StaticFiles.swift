@@ -64,49 +64,42 @@ public struct StaticFiles: Responder {
     /// The decoded path under the root ("css/site.css"), or nil when the target tries anything
     /// besides plain names separated by `/`. Byte-level: it runs on every static request.
     static func relativePath(forTarget target: String) -> String? {
-        let raw = Array(Request.rawPath(of: target).utf8)
-        guard raw.count > 1, raw[0] == UInt8(ascii: "/") else { return nil }
-        var path: [UInt8] = []
-        path.reserveCapacity(raw.count)
-        var segmentStart = 1
-        var index = 1
-        while index <= raw.count {
-            guard index == raw.count || raw[index] == UInt8(ascii: "/") else {
-                index += 1
-                continue
+        var rawPath = Request.rawPath(of: target)
+        return rawPath.withUTF8 { raw -> String? in
+            guard raw.count > 1, raw[0] == UInt8(ascii: "/") else { return nil }
+            var path: [UInt8] = []
+            path.reserveCapacity(raw.count)
+            var segmentStart = 1
+            for index in 1...raw.count where index == raw.count || raw[index] == UInt8(ascii: "/") {
+                if !path.isEmpty { path.append(UInt8(ascii: "/")) }
+                guard appendDecodedName(UnsafeBufferPointer(rebasing: raw[segmentStart..<index]), to: &path) else { return nil }
+                segmentStart = index + 1
             }
-            guard let name = decodeName(raw[segmentStart..<index]) else { return nil }
-            if !path.isEmpty { path.append(UInt8(ascii: "/")) }
-            path += name
-            index += 1
-            segmentStart = index
+            let relative = String(decoding: path, as: UTF8.self)
+            // Invalid UTF-8 would have been replaced, so the name would not be the file's.
+            return relative.utf8.elementsEqual(path) ? relative : nil
         }
-        let relative = String(decoding: path, as: UTF8.self)
-        // Invalid UTF-8 would have been replaced, so the name would not be the file's.
-        return relative.utf8.elementsEqual(path) ? relative : nil
     }
 
-    /// One percent-decoded path segment, refused when empty, hidden (".", "..", ".git"), or
-    /// holding a separator, NUL or control character, encoded or not — an encoded slash or
-    /// backslash must never become a separator.
-    private static func decodeName(_ segment: ArraySlice<UInt8>) -> [UInt8]? {
-        var name: [UInt8] = []
-        name.reserveCapacity(segment.count)
-        var index = segment.startIndex
-        while index < segment.endIndex {
+    /// Appends one percent-decoded path segment to `path`; false when it is empty, hidden (".",
+    /// "..", ".git"), or holds a separator, NUL or control character, encoded or not — an
+    /// encoded slash or backslash must never become a separator.
+    private static func appendDecodedName(_ segment: UnsafeBufferPointer<UInt8>, to path: inout [UInt8]) -> Bool {
+        let start = path.count
+        var index = 0
+        while index < segment.count {
             var byte = segment[index]
             if byte == UInt8(ascii: "%") {
-                guard index + 2 < segment.endIndex, let high = PercentDecoding.hexValue(segment[index + 1]),
-                      let low = PercentDecoding.hexValue(segment[index + 2]) else { return nil }
+                guard index + 2 < segment.count, let high = PercentDecoding.hexValue(segment[index + 1]),
+                      let low = PercentDecoding.hexValue(segment[index + 2]) else { return false }
                 byte = high << 4 | low
                 index += 2
             }
-            guard byte >= 0x20, byte != 0x7F, byte != UInt8(ascii: "/"), byte != UInt8(ascii: "\\") else { return nil }
-            name.append(byte)
+            guard byte >= 0x20, byte != 0x7F, byte != UInt8(ascii: "/"), byte != UInt8(ascii: "\\") else { return false }
+            path.append(byte)
             index += 1
         }
-        guard let first = name.first, first != UInt8(ascii: ".") else { return nil }
-        return name
+        return path.count > start && path[start] != UInt8(ascii: ".")
     }
 }
 

@@ -53,9 +53,15 @@ final class ResponseWriterTests: XCTestCase {
         XCTAssertNil(small.headers["Vary"])
         let png = Response(headers: ["Content-Type": "image/png"], body: [UInt8](repeating: 7, count: 5000))
         XCTAssertNil(negotiate(png, ["Accept-Encoding": "gzip"]).headers["Content-Encoding"])
-        for type in ["text/html; charset=utf-8", "text/javascript", "text/css", "image/svg+xml", "application/json"] {
+        for type in ["text/html; charset=utf-8", "text/javascript", "text/css", "image/svg+xml", "application/json",
+                     " TEXT/Plain ;charset=x", "application/ld+json", "application/xml", "application/wasm",
+                     "application/x-javascript", "application/atom+xml"] {
             XCTAssertTrue(Gzip.isCompressible(contentType: type), type)
         }
+        for type in ["image/png", "application/octet-stream", "", ";text/html", "image/svg", "font/woff2", "text"] {
+            XCTAssertFalse(Gzip.isCompressible(contentType: type), type)
+        }
+        XCTAssertFalse(Gzip.isCompressible(contentType: nil))
     }
 
     func testCacheableResponsesGetAStrongETagAndA304() throws {
