@@ -34,7 +34,7 @@ struct TokenJSON: Sendable {
 
     /// Appends the display strings of a token sequence (`Vocabulary.forEachDisplay`): cached
     /// literals for whole-character tokens, the general path only for runs of partial ones.
-    func writeDisplay(_ ids: [UInt32], to writer: inout JSONWriter) {
+    func writeDisplay<IDs: RandomAccessCollection<UInt32>>(_ ids: IDs, to writer: inout JSONWriter) where IDs.Index == Int {
         bytes.withUnsafeBufferPointer { buffer in
             offsets.withUnsafeBufferPointer { offsets in
                 whole.withUnsafeBufferPointer { whole in
@@ -86,39 +86,48 @@ extension JSONWriter {
         }
     }
 
-    mutating func example(_ e: Example, tokens: TokenJSON) {
+    /// An example; `max_index` is the first position of the largest activation ((0, 0) when
+    /// there are no tokens), found while the activations are written.
+    mutating func example(_ e: PackedExample, tokens: TokenJSON) {
         object { o in
             o.key("tokens")
             o.array { a in tokens.writeDisplay(e.tokenIDs, to: &a) }
             o.key("activations")
-            o.array { a in for v in e.activations { a.number(v) } }
-            let peak = e.peak
-            o.key("max_index"); o.int(peak.index)
-            o.key("max_activation"); o.number(peak.activation)
+            var peak = 0, peakValue: Float = 0
+            o.array { a in
+                let values = e.activations
+                if !values.isEmpty { peakValue = values[0] }
+                for i in values.indices {
+                    let v = values[i]
+                    a.number(v)
+                    if v > peakValue { (peak, peakValue) = (i, v) }
+                }
+            }
+            o.key("max_index"); o.int(peak)
+            o.key("max_activation"); o.number(peakValue)
             o.key("document"); o.int(e.document)
             o.key("offset"); o.int(e.position)
         }
     }
 
-    mutating func tokenValues(_ values: [TokenValue], tokens: TokenJSON) {
+    mutating func tokenValues(_ values: PackedPairs, tokens: TokenJSON) {
         array { a in
-            for v in values {
+            for (id, value) in values {
                 a.object { o in
-                    o.key("token"); tokens.write(v.tokenID, to: &o)
-                    o.key("token_id"); o.int(Int(v.tokenID))
-                    o.key("value"); o.number(v.value)
+                    o.key("token"); tokens.write(id, to: &o)
+                    o.key("token_id"); o.int(Int(id))
+                    o.key("value"); o.number(value)
                 }
             }
         }
     }
 
-    mutating func feature(_ feature: Feature, tokens: TokenJSON, latentCount: Int) {
-        let r = feature.record
+    mutating func feature(_ r: LatentPage, tokens: TokenJSON, latentCount: Int) {
         object { o in
             o.key("id"); o.int(r.id)
-            o.key("explanation"); o.explanation(feature.explanations.first)
+            o.key("explanation"); o.explanation(r.explanations.first)
             o.key("explanations")
-            o.array { a in for e in feature.explanations { a.explanation(e) } }
+            o.array { a in for e in r.explanations { a.explanation(e) } }
             o.key("stats")
             o.object { s in
                 s.key("density"); s.number(r.stats.density)
@@ -130,10 +139,10 @@ extension JSONWriter {
             }
             o.key("histogram")
             o.object { h in
-                h.key("min"); h.number(r.histogram.min)
-                h.key("max"); h.number(r.histogram.max)
+                h.key("min"); h.number(r.histogramMin)
+                h.key("max"); h.number(r.histogramMax)
                 h.key("counts")
-                h.array { a in for c in r.histogram.counts { a.int(Int(c)) } }
+                h.array { a in for c in r.histogramCounts { a.int(Int(c)) } }
             }
             o.key("logits")
             o.object { l in
@@ -142,11 +151,11 @@ extension JSONWriter {
             }
             o.key("neighbors")
             o.array { a in
-                for n in r.neighbors {
+                for (id, cosine) in r.neighbors {
                     a.object { x in
-                        x.key("id"); x.int(Int(n.id))
-                        x.key("cosine"); x.number(n.cosine)
-                        x.key("explanation"); x.explanation(feature.neighborExplanations[Int(n.id)])
+                        x.key("id"); x.int(Int(id))
+                        x.key("cosine"); x.number(cosine)
+                        x.key("explanation"); x.explanation(r.neighborExplanations[Int(id)])
                     }
                 }
             }

@@ -132,16 +132,16 @@ public final class Application: Sendable {
         guard let id = Int(raw), id >= 0 else {
             throw HTTPError(400, "parameter 'id' must be a non-negative integer, got '\(raw.prefix(100))'")
         }
-        guard let feature = try reader.feature(id: id) else {
+        guard let body = try reader.withLatentPage(id: id, featureJSON) else {
             throw HTTPError(404, "no latent \(id): this index has latents 0 to \(reader.summary.latents - 1)")
         }
-        return .json(featureJSON(feature)).markedCacheable()
+        return .json(body).markedCacheable()
     }
 
     /// The body of `GET /api/features/{id}`.
-    public func featureJSON(_ feature: Feature) -> [UInt8] {
+    public func featureJSON(_ page: LatentPage) -> [UInt8] {
         var w = JSONWriter(capacity: 32 * 1024)
-        w.feature(feature, tokens: tokenJSON, latentCount: reader.summary.latents)
+        w.feature(page, tokens: tokenJSON, latentCount: reader.summary.latents)
         return w.bytes
     }
 

@@ -60,6 +60,7 @@ struct JSONWriter: ~Copyable {
         count += bytes.count
     }
 
+    @inline(__always)
     private mutating func append(_ string: StaticString) {
         append(UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
     }
@@ -75,14 +76,17 @@ struct JSONWriter: ~Copyable {
         hasMember = true
     }
 
+    @inline(__always)
     mutating func object(_ body: (inout JSONWriter) -> Void) {
         container(open: "{", close: "}", body)
     }
 
+    @inline(__always)
     mutating func array(_ body: (inout JSONWriter) -> Void) {
         container(open: "[", close: "]", body)
     }
 
+    @inline(__always)
     private mutating func container(open: Unicode.Scalar, close: Unicode.Scalar, _ body: (inout JSONWriter) -> Void) {
         separate()
         append(UInt8(ascii: open))
@@ -96,6 +100,7 @@ struct JSONWriter: ~Copyable {
 
     /// Writes `"name":`; the value written next belongs to it. Literal keys are plain ASCII
     /// identifiers and are copied without escaping.
+    @inline(__always)
     mutating func key(_ name: StaticString) {
         separate()
         append(UInt8(ascii: "\""))
@@ -189,6 +194,11 @@ struct JSONWriter: ~Copyable {
     mutating func number(_ value: Float) {
         separate()
         if value == 0 { append(UInt8(ascii: "0")); return }
+        reserve(24)
+        if let n = ShortestFloat.write(value, to: buffer + count) {
+            count += n
+            return
+        }
         if !value.isFinite { append("null"); return }
         if value == value.rounded(), abs(value) < 1e7 {
             append(ascii: String(Int32(value)))

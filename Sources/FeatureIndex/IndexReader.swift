@@ -31,7 +31,7 @@ public final class IndexReader: Sendable {
     public let summary: IndexSummary
     public let vocabulary: Vocabulary
     public let schemaVersion: Int
-    private let pool: ConnectionPool
+    let pool: ConnectionPool
     /// Preferred explanations of recently shown latents (the index is read-only while served).
     private let explanationCache = ExplanationCache(capacity: 262_144)
     /// Search key (`Vocabulary.searchKey`) → token ids, and exact display text → token ids.
@@ -88,47 +88,11 @@ public final class IndexReader: Sendable {
 
     /// Everything about one latent, or nil if the index has no latent `id`.
     public func feature(id: Int) throws -> Feature? {
-        // Group rowids are id × 64 + group: larger ids can't be in an index (the writer refuses them).
-        guard id >= 0, id < IndexWriter.maxLatentID else { return nil }
-        return try pool.with { db in
-            let row = try db.statement("""
-                SELECT density, max_activation, mean, mean_square, skew, kurtosis, hist_min, hist_max,
-                       hist_counts, top_logits, bottom_logits, neighbors
-                FROM latents WHERE id = ?
-                """).bind(.int(id))
-            guard try row.step() else { return nil }
-            let stats = LatentStats(density: row.double(0), maxActivation: row.double(1), mean: row.double(2),
-                                    meanSquare: row.double(3), skew: row.optionalDouble(4), kurtosis: row.optionalDouble(5))
-            let histogram = Histogram(min: row.double(6), max: row.double(7), counts: row.withBlob(8, Blob.unpackUInt32))
-            let tokenValues = { (c: Int32) in row.withBlob(c, Blob.unpackPairs).map { TokenValue(tokenID: $0.0, value: $0.1) } }
-            let top = tokenValues(9), bottom = tokenValues(10)
-            let neighbors = row.withBlob(11, Blob.unpackPairs).map { Neighbor(id: $0.0, cosine: $0.1) }
-
-            var groups: [IntervalGroup] = []
-            var hasTop = false
-            let first = id * IndexWriter.groupsPerLatent
-            let groupRows = try db.statement("""
-                SELECT grp, min, max, contains, count, examples FROM example_groups WHERE id BETWEEN ? AND ? ORDER BY id
-                """).bind(.int(first), .int(first + IndexWriter.groupsPerLatent - 1))
-            while try groupRows.step() {
-                let count = groupRows.int(4)
-                guard let examples = groupRows.withBlob(5, { Blob.unpackExamples($0, count: count) }) else {
-                    throw IndexReadError.unreadable(path, "latent \(id), example group \(groupRows.int(0)) holds malformed examples")
-                }
-                if groupRows.int(0) == 0 { hasTop = true }
-                groups.append(IntervalGroup(min: groupRows.double(1), max: groupRows.double(2), contains: groupRows.double(3),
-                                            examples: examples))
-            }
-            let record = LatentRecord(id: id, stats: stats, histogram: histogram, topLogits: top, bottomLogits: bottom,
-                                      neighbors: neighbors, topExamples: hasTop ? groups[0].examples : [],
-                                      intervals: Array(groups.dropFirst(hasTop ? 1 : 0)))
-            return Feature(record: record, explanations: try explanations(db, latent: id, limit: 100),
-                           neighborExplanations: try preferredExplanations(db, latents: neighbors.map { Int($0.id) }))
-        }
+        try withLatentPage(id: id) { $0.feature }
     }
 
     /// A latent's explanations, preferred first: written before automatic, then by source.
-    private func explanations(_ db: Database, latent: Int, limit: Int) throws -> [Explanation] {
+    func explanations(_ db: Database, latent: Int, limit: Int) throws -> [Explanation] {
         let rows = try db.statement("""
             SELECT text, source, automatic FROM explanations WHERE latent_id = ? ORDER BY automatic, source LIMIT ?
             """).bind(.int(latent), .int(limit))
@@ -139,7 +103,7 @@ public final class IndexReader: Sendable {
 
     /// The preferred explanation of each of `latents` that has one: from the cache, the rest in
     /// one query (a page shows its ten neighbours' explanations, each a random read otherwise).
-    private func preferredExplanations(_ db: Database, latents: [Int]) throws -> [Int: Explanation] {
+    func preferredExplanations(_ db: Database, latents: [Int]) throws -> [Int: Explanation] {
         var found: [Int: Explanation] = [:]
         var missing: [Int] = []
         for id in latents {
@@ -327,16 +291,20 @@ final class ConnectionPool: @unchecked Sendable {
             let opened = try Database(path: path, readOnly: true)
             // A small page cache per connection: the OS caches the file, and resident memory
             // must stay flat however large the index (1M latents serve in < 150 MB).
-            try opened.execute("PRAGMA cache_size = -2048")
+            try opened.execute("PRAGMA cache_size = -8192")
             db = opened
         }
         guard let db else { throw IndexReadError.unreadable(path, "no connection") }
         defer {
-            db.finishStatements()
             lock.lock()
             idle.append(db)
             lock.unlock()
         }
+        // One read transaction for all of a request's queries: SQLite otherwise takes and drops
+        // the file's shared lock, looks for a hot journal and re-reads the change counter for
+        // each statement (four per latent page).
+        try db.beginRead()
+        defer { db.endRead() }
         return try body(db)
     }
 }

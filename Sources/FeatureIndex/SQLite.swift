@@ -67,6 +67,20 @@ public final class Database {
         }
     }
 
+    /// Starts a deferred read transaction (the shared lock is taken at the first read).
+    public func beginRead() throws {
+        try statement("BEGIN DEFERRED").run()
+    }
+
+    /// Ends the transaction of `beginRead()`: resets statements left mid-result, then commits
+    /// (which for a read only releases the lock). Never fails for a read; errors are ignored.
+    public func endRead() {
+        finishStatements()
+        if sqlite3_get_autocommit(handle) == 0, let commit = try? statement("COMMIT") {
+            _ = try? commit.step()
+        }
+    }
+
     /// A prepared statement, cached per connection: hot request paths prepare once.
     public func statement(_ sql: String) throws -> Statement {
         if let cached = cache[sql] {

@@ -83,7 +83,7 @@ enum ResponseWriter {
         var chunks = [head]
         if sendBody {
             // Small bodies are copied behind the head so the response is one contiguous buffer.
-            if response.body.count <= 16 * 1024 { chunks[0] += response.body } else { chunks.append(response.body) }
+            if response.body.count <= 2 * 1024 { chunks[0] += response.body } else { chunks.append(response.body) }
         }
         return Output(chunks: chunks, status: status, bodyBytes: sendBody ? response.body.count : 0, closeConnection: closeConnection)
     }

@@ -82,7 +82,7 @@ public struct Router: Responder {
     public func respondsWithoutBlocking(to request: Request) -> Bool {
         let pathSegments = Router.split(Request.rawPath(of: request.target))
         var matched = false
-        for route in routes where Router.match(route.segments, pathSegments) != nil {
+        for route in routes where Router.matchesLiterals(route.segments, pathSegments) {
             if !route.quick { return false }
             matched = true
         }
@@ -108,18 +108,31 @@ public struct Router: Responder {
     }
 
     static func match(_ pattern: [Route.Segment], _ path: [Substring]) -> [String: String]? {
-        guard pattern.count == path.count else { return nil }
+        guard matchesLiterals(pattern, path) else { return nil }
         var parameters: [String: String] = [:]
+        for case (.parameter(let name), let component) in zip(pattern, path) {
+            parameters[name] = PercentDecoding.decode(component)
+        }
+        return parameters
+    }
+
+    /// Whether `path` has the pattern's length, its literals and a non-empty segment for each
+    /// parameter. Allocates nothing unless a segment is percent-encoded (every route is tried
+    /// on every request, twice: to choose the thread, then to answer).
+    static func matchesLiterals(_ pattern: [Route.Segment], _ path: [Substring]) -> Bool {
+        guard pattern.count == path.count else { return false }
         for (segment, component) in zip(pattern, path) {
             switch segment {
             case .literal(let literal):
-                guard PercentDecoding.decode(component) == literal else { return nil }
-            case .parameter(let name):
-                guard !component.isEmpty else { return nil }
-                parameters[name] = PercentDecoding.decode(component)
+                let equal = component.utf8.contains(UInt8(ascii: "%"))
+                    ? PercentDecoding.decode(component) == literal
+                    : component.utf8.elementsEqual(literal.utf8)
+                guard equal else { return false }
+            case .parameter:
+                guard !component.isEmpty else { return false }
             }
         }
-        return parameters
+        return true
     }
 
     /// Whether `a` has a literal where `b` has a parameter at the first position they differ in kind.

@@ -97,7 +97,7 @@ final class ServerContext: @unchecked Sendable {
         let output = ResponseWriter.serialize(negotiated, headOnly: request.method == "HEAD",
                                               keepAlive: keepAlive && !isStopping,
                                               isHTTP10: request.version == "HTTP/1.0", date: HTTPDate.now())
-        logAccess(method: request.method, path: String(Request.rawPath(of: request.target)), output: output, started: started)
+        logAccess(method: request.method, path: Request.rawPath(of: request.target), output: output, started: started)
         return output
     }
 
@@ -113,7 +113,7 @@ final class ServerContext: @unchecked Sendable {
 
     /// `GET /api/features/7 200 5123B 0.41ms`; the path is logged still percent-encoded so a
     /// client cannot forge log lines.
-    private func logAccess(method: String, path: String, output: ResponseWriter.Output, started: UInt64) {
+    private func logAccess(method: String, path: some StringProtocol, output: ResponseWriter.Output, started: UInt64) {
         guard let accessLog = configuration.accessLog else { return }
         let micros = (MonotonicClock.nanoseconds() &- started) / 1000
         let hundredths = (micros % 1000) / 10

@@ -109,26 +109,30 @@ struct Bench: ParsableCommand {
                     ("GET /assets/app.css", { "/assets/app.css" }),
                 ]
                 say("bench api: \(index), \(n) latents, \(requests) requests per route, one thread")
-                if route.map({ "IndexReader.feature".contains($0) }) ?? true {
+                if route.map({ "IndexReader.withLatentPage".contains($0) }) ?? true {
                     // The database part of GET /api/features/{id} alone, to see where the time goes.
                     var micros: [Double] = []
                     for _ in 0..<requests {
                         let start = DispatchTime.now().uptimeNanoseconds
-                        guard try reader.feature(id: Int.random(in: 0..<n, using: &rng)) != nil else { throw ValidationError("a latent is missing") }
+                        guard try reader.withLatentPage(id: Int.random(in: 0..<n, using: &rng), { _ in }) != nil else {
+                            throw ValidationError("a latent is missing")
+                        }
                         micros.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
                     }
-                    report("IndexReader.feature (no JSON)", &micros, bytes: 0)
+                    report("IndexReader.withLatentPage (no JSON)", &micros, bytes: 0)
                 }
                 if route.map({ "Application.featureJSON".contains($0) }) ?? true {
                     // The JSON part alone: one latent, rendered again and again.
-                    guard let feature = try reader.feature(id: n / 2) else { throw ValidationError("latent \(n / 2) is missing") }
                     var micros: [Double] = []
                     var bytes = 0
-                    for _ in 0..<requests {
-                        let start = DispatchTime.now().uptimeNanoseconds
-                        bytes = app.featureJSON(feature).count
-                        micros.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+                    let found: Void? = try reader.withLatentPage(id: n / 2) { page in
+                        for _ in 0..<requests {
+                            let start = DispatchTime.now().uptimeNanoseconds
+                            bytes = app.featureJSON(page).count
+                            micros.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1000)
+                        }
                     }
+                    guard found != nil else { throw ValidationError("latent \(n / 2) is missing") }
                     report("Application.featureJSON (no SQL)", &micros, bytes: bytes)
                 }
                 for (name, target) in routes where route.map({ name.contains($0) }) ?? true {

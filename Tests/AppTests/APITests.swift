@@ -345,4 +345,46 @@ final class JSONWriterTests: XCTestCase {
         w.array { a in for v in values { a.int(v) } }
         XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "[" + values.map(String.init).joined(separator: ",") + "]")
     }
+
+    /// `ShortestFloat` must write exactly what `Float.description` writes where it answers (an
+    /// exhaustive run over all 305 million patterns of its range found no difference; see
+    /// docs/BENCHMARKS.md), and leave everything else to it.
+    func testShortestFloatMatchesDescription() {
+        var out = [UInt8](repeating: 0, count: 32)
+        func shortest(_ x: Float) -> String? {
+            out.withUnsafeMutableBufferPointer { buffer in
+                ShortestFloat.write(x, to: buffer.baseAddress!).map { String(decoding: buffer[0..<$0], as: UTF8.self) }
+            }
+        }
+        let bounds: [Float] = [1e-4, 8_388_608, 1, 0.5, 0.1, 0.3, 2.5, 1e-3, 1e-2, 9.999999, 10, 100, 1e6, 4_194_303.5]
+        var edges: [Float] = []
+        for b in bounds {
+            var x = b
+            for _ in 0..<40 { x = x.nextDown }
+            for _ in 0..<80 { edges.append(x); x = x.nextUp }
+        }
+        var rng = SystemRandomNumberGenerator()
+        let lo = Float(1e-4).bitPattern, hi = Float(8_388_608).bitPattern
+        let random = (0..<200_000).map { _ in Float(bitPattern: UInt32.random(in: lo..<hi, using: &rng)) }
+        var answered = 0
+        for v in edges + random {
+            for x in [v, -v] {
+                let mine = shortest(x)
+                let inRange = abs(x) >= 1e-4 && abs(x) < 8_388_608 && x != x.rounded(.towardZero)
+                XCTAssertEqual(mine != nil, inRange, "\(x)")
+                if let mine {
+                    answered += 1
+                    XCTAssertEqual(mine, x.description, "bit pattern \(x.bitPattern)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(answered, 390_000)
+        for x: Float in [0, -0.0, 1, -3, 8_388_608, 9.9e-5, 1e-30, 1e30, .infinity, .nan, .leastNonzeroMagnitude] {
+            XCTAssertNil(shortest(x), "\(x)")
+        }
+        // Through the writer: integers stay integers, the rest as description, non-finite as null.
+        var w = JSONWriter()
+        w.array { a in for x: Float in [0, 3, -2.5, 6.357245, 1e-5, .nan, 0.0001] { a.number(x) } }
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "[0,3,-2.5,6.357245,1e-05,null,0.0001]")
+    }
 }
