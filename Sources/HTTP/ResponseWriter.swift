@@ -15,6 +15,13 @@ enum ResponseWriter {
 
     /// Headers the server writes itself; a handler's values for them are ignored.
     private static let serverOwned = ["Content-Length", "Connection", "Transfer-Encoding", "Date", "Server", "Keep-Alive"]
+    /// `serverOwned` contains `name`, ignoring case; most names are ruled out by length alone.
+    private static func isServerOwned(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 4, 6, 10, 14, 17: return serverOwned.contains { $0.equalsIgnoringASCIICase(name) }
+        default: return false
+        }
+    }
     private static let okStatusLine = Array("HTTP/1.1 200 OK\r\n".utf8)
 
     /// Applies content negotiation to `response` for `request`: adds a strong ETag to cacheable
@@ -66,7 +73,7 @@ enum ResponseWriter {
         head += status == 200 ? okStatusLine : Array("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
         appendField("Server", "saescope", to: &head)
         appendField("Date", date, to: &head)
-        for field in response.headers where !serverOwned.contains(where: { $0.equalsIgnoringASCIICase(field.name) }) {
+        for field in response.headers where !isServerOwned(field.name) {
             appendField(field.name, field.value, to: &head)
         }
         // RFC 9110 section 8.6: no Content-Length on 1xx and 204; on 304 it is optional, and the

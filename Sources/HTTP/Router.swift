@@ -21,6 +21,10 @@ public struct Router: Responder {
 
     private var routes: [Route] = []
     private var fallbackResponder: (any Responder)?
+    /// The distinct literal first segments of all routes, and whether a route starts with a
+    /// parameter: a path whose first segment is none of these (a static file) skips the routes.
+    private var firstLiterals: [String] = []
+    private var parameterFirst = false
 
     /// An empty router: every request gets the fallback or 404.
     public init() {}
@@ -35,6 +39,23 @@ public struct Router: Responder {
             segment.hasPrefix(":") ? .parameter(String(segment.dropFirst())) : .literal(String(segment))
         }
         routes.append(Route(method: method.uppercased(), segments: segments, quick: quick, handler: handler))
+        switch segments.first {
+        case .literal(let literal)? where !firstLiterals.contains(literal): firstLiterals.append(literal)
+        case .parameter?: parameterFirst = true
+        default: break
+        }
+    }
+
+    /// Whether some route could match `path` (judged by its first segment, without allocating).
+    private func mayMatch(_ path: Substring) -> Bool {
+        if parameterFirst { return true }
+        let utf8 = path.utf8
+        var start = utf8.startIndex
+        if start < utf8.endIndex, utf8[start] == UInt8(ascii: "/") { start = utf8.index(after: start) }
+        let end = utf8[start...].firstIndex(of: UInt8(ascii: "/")) ?? utf8.endIndex
+        let first = utf8[start..<end]
+        if first.contains(UInt8(ascii: "%")) { return true }  // compared decoded, by `match`
+        return firstLiterals.contains { first.elementsEqual($0.utf8) }
     }
 
     /// Sets the responder used when no route pattern matches the path (e.g. `StaticFiles`).
@@ -43,7 +64,9 @@ public struct Router: Responder {
     }
 
     public func respond(to request: Request) throws -> Response {
-        let pathSegments = Router.split(Request.rawPath(of: request.target))
+        let rawPath = Request.rawPath(of: request.target)
+        if let fallbackResponder, !mayMatch(rawPath) { return try fallbackResponder.respond(to: request) }
+        let pathSegments = Router.split(rawPath)
         var best: (route: Route, parameters: [String: String])?
         var allowed: Set<String> = []
         for route in routes {
@@ -80,7 +103,9 @@ public struct Router: Responder {
     /// A request goes inline when every route matching its path is `quick`; requests that no
     /// route matches go to the fallback, which is asked in turn.
     public func respondsWithoutBlocking(to request: Request) -> Bool {
-        let pathSegments = Router.split(Request.rawPath(of: request.target))
+        let rawPath = Request.rawPath(of: request.target)
+        guard mayMatch(rawPath) else { return fallbackResponder?.respondsWithoutBlocking(to: request) ?? true }
+        let pathSegments = Router.split(rawPath)
         var matched = false
         for route in routes where Router.matchesLiterals(route.segments, pathSegments) {
             if !route.quick { return false }

@@ -74,6 +74,14 @@ final class RouterTests: XCTestCase {
         router.fallback(ClosureResponder { request in .text("fallback \(request.path)") })
         XCTAssertEqual(String(decoding: respond(router, "GET", "/index.html").body, as: UTF8.self), "fallback /index.html")
         XCTAssertEqual(respond(router, "PUT", "/api/features/1").status, 405, "a matching pattern still decides 405")
+        // Paths whose first segment starts no route skip the routes; an encoded one is decoded first.
+        XCTAssertEqual(String(decoding: respond(router, "GET", "/assets/app.css").body, as: UTF8.self), "fallback /assets/app.css")
+        XCTAssertEqual(String(decoding: respond(router, "GET", "/%61pi/features/5").body, as: UTF8.self), "feature 5")
+        XCTAssertEqual(String(decoding: respond(router, "GET", "/ap/features/5").body, as: UTF8.self), "fallback /ap/features/5")
+        XCTAssertEqual(String(decoding: respond(router, "GET", "/apix/features/5").body, as: UTF8.self), "fallback /apix/features/5")
+        router.add("GET", "/:page/about") { request in .text("about \(request.pathParameters["page"] ?? "")") }
+        XCTAssertEqual(String(decoding: respond(router, "GET", "/assets/about").body, as: UTF8.self), "about assets",
+                       "a route starting with a parameter is tried for every path")
     }
 
     func testErrorsBecomeJSONInOnePlace() throws {
