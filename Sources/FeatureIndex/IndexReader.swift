@@ -291,7 +291,7 @@ final class ConnectionPool: @unchecked Sendable {
             let opened = try Database(path: path, readOnly: true)
             // A small page cache per connection: the OS caches the file, and resident memory
             // must stay flat however large the index (1M latents serve in < 150 MB).
-            try opened.execute("PRAGMA cache_size = -8192")
+            try opened.execute("PRAGMA cache_size = -2048")
             db = opened
         }
         guard let db else { throw IndexReadError.unreadable(path, "no connection") }
