@@ -86,25 +86,15 @@ extension JSONWriter {
         }
     }
 
-    /// An example; `max_index` is the first position of the largest activation ((0, 0) when
-    /// there are no tokens), found while the activations are written.
     mutating func example(_ e: PackedExample, tokens: TokenJSON) {
         object { o in
             o.key("tokens")
             o.array { a in tokens.writeDisplay(e.tokenIDs, to: &a) }
             o.key("activations")
-            var peak = 0, peakValue: Float = 0
-            o.array { a in
-                let values = e.activations
-                if !values.isEmpty { peakValue = values[0] }
-                for i in values.indices {
-                    let v = values[i]
-                    a.number(v)
-                    if v > peakValue { (peak, peakValue) = (i, v) }
-                }
-            }
-            o.key("max_index"); o.int(peak)
-            o.key("max_activation"); o.number(peakValue)
+            o.array { a in for v in e.activations { a.number(v) } }
+            let peak = e.activations.peak
+            o.key("max_index"); o.int(peak.index)
+            o.key("max_activation"); o.number(peak.activation)
             o.key("document"); o.int(e.document)
             o.key("offset"); o.int(e.position)
         }

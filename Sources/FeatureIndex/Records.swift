@@ -54,6 +54,17 @@ public struct Neighbor: Sendable, Equatable {
     }
 }
 
+extension RandomAccessCollection where Element == Float, Index == Int {
+    /// The first position of the largest activation and its value ((0, 0) when there are none):
+    /// an example's `max_index` and `max_activation`, whether decoded or read in place.
+    @inlinable public var peak: (index: Int, activation: Float) {
+        guard !isEmpty else { return (0, 0) }
+        var best = startIndex
+        for i in indices.dropFirst() where self[i] > self[best] { best = i }
+        return (best, self[best])
+    }
+}
+
 /// One snippet where a latent fires.
 public struct Example: Sendable, Equatable {
     public var tokenIDs: [UInt32]
@@ -63,18 +74,8 @@ public struct Example: Sendable, Equatable {
     /// Token position of the snippet's first token in its document.
     public var position: Int
 
-    /// The first position of the largest activation and its value, in one pass ((0, 0) when
-    /// there are none).
-    public var peak: (index: Int, activation: Float) {
-        activations.withUnsafeBufferPointer { a in
-            guard !a.isEmpty else { return (0, 0) }
-            var best = 0
-            for i in a.indices.dropFirst() where a[i] > a[best] { best = i }
-            return (best, a[best])
-        }
-    }
-    public var maxIndex: Int { peak.index }
-    public var maxActivation: Float { peak.activation }
+    public var maxIndex: Int { activations.peak.index }
+    public var maxActivation: Float { activations.peak.activation }
 
     public init(tokenIDs: [UInt32], activations: [Float], document: Int, position: Int) {
         self.tokenIDs = tokenIDs
