@@ -157,23 +157,16 @@ struct JSONWriter: ~Copyable {
 
     mutating func int(_ value: Int) {
         separate()
-        // Digits straight into the buffer, last first (no String on the way).
-        reserve(20)
-        var magnitude = value.magnitude
-        var digits = 0
-        repeat {
-            digits += 1
-            magnitude /= 10
-        } while magnitude > 0
+        // Digits right-aligned in a scratch run, then copied (no String on the way).
+        reserve(21)
         if value < 0 { buffer[count] = UInt8(ascii: "-"); count += 1 }
-        magnitude = value.magnitude
-        var i = count + digits - 1
-        repeat {
-            buffer[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-            magnitude /= 10
-            i -= 1
-        } while magnitude > 0
-        count += digits
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &scratch) { raw in
+            let end = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + 24
+            let n = DecimalDigits.write(UInt64(value.magnitude), before: end)
+            for i in 0..<n { buffer[count + i] = end[i - n] }
+            count += n
+        }
     }
 
     /// Non-finite numbers have no JSON form and are written as null.
@@ -191,9 +184,14 @@ struct JSONWriter: ~Copyable {
         if let value { number(value) } else { null() }
     }
 
+    /// Zeros, most of a snippet's activations, are written inline; the rest by `nonzero`.
+    @inline(__always)
     mutating func number(_ value: Float) {
         separate()
-        if value == 0 { append(UInt8(ascii: "0")); return }
+        if value == 0 { append(UInt8(ascii: "0")) } else { nonzero(value) }
+    }
+
+    private mutating func nonzero(_ value: Float) {
         reserve(24)
         if let n = ShortestFloat.write(value, to: buffer + count) {
             count += n

@@ -4,106 +4,145 @@
 /// huge values, which Swift writes with an exponent) is left to `description`: `write`
 /// returns nil for them.
 ///
-/// How: f = m / 2^s exactly, and the decimals that read back as f are those in its rounding
-/// interval: half an ulp each side (a quarter below at a power of two), the ends included when
-/// m is even, as round-half-even reads them back. On a grid of 10^q fine enough to hold ~10
-/// digits, the interval's grid points are the integers [vm, vp]; digits are dropped while the
-/// next coarser grid still has a point in it, and of the points of the coarsest grid, the one
-/// nearest f is written. Values are scaled by 2^(s+2) · 10^t and stay below 2^72.
+/// How: f = c · 2^q exactly (c < 2²⁴, −37 ≤ q ≤ −1 in this range), and the decimals that read
+/// back as f are those in its rounding interval: half an ulp each side (a quarter below at a
+/// power of two), the ends included when c is even, as round-half-even reads them back. Take
+/// the decimal grid 10^k with 10^k ≤ the interval's width < 10^(k+1): it has between one and ten
+/// points in the interval, all with the same number of digits, and the coarser grid 10^(k+1) has
+/// at most one. That one, if there is one, is the shortest decimal (its trailing zeros dropped);
+/// otherwise the point of 10^k nearest f is. Scaled by 10^-k ≤ 10^12 and 2^(2−q), every
+/// quantity is an exact integer below 2^67.
 enum ShortestFloat {
     /// Writes `value`'s digits to `out` (at least 24 bytes) and returns their count, or nil.
     @inline(__always)
     static func write(_ value: Float, to out: UnsafeMutablePointer<UInt8>) -> Int? {
-        let magnitude = abs(value)
-        guard magnitude >= 1e-4, magnitude < 8_388_608, magnitude != magnitude.rounded(.towardZero) else { return nil }
-        return writeFraction(value, to: out)
+        // From the bits: `exponent` and `rounded` are calls that handle every kind of Float.
+        let bits = value.bitPattern & 0x7FFF_FFFF
+        guard bits >= 0x38D1_B717, bits < 0x4B00_0000 else { return nil }  // 1e-4 ≤ |value| < 2²³
+        let exponent = Int(bits >> 23) - 127
+        // Below 1 every value is a fraction; above, the bits under the point must not be zero.
+        guard exponent < 0 || bits & (UInt32(0x7F_FFFF) >> exponent) != 0 else { return nil }
+        return writeFraction(value, exponent: exponent, to: out)
     }
 
-    private static func writeFraction(_ value: Float, to out: UnsafeMutablePointer<UInt8>) -> Int? {
-        let magnitude = abs(value)
-        // m · 2^-s with m < 2^24; s ≥ 1 because the value is not an integer.
-        let m = UInt64(magnitude.significandBitPattern) | (1 << 23)
-        let s = 23 - Int(magnitude.exponent)
-        let inclusive = m & 1 == 0
-        // At most the leading digit's decimal exponent + 2: a grid of 10^-t then has points 1e-8 · f
-        // apart, closer than any float's interval is wide (6e-8 · f).
-        let leading = Int(magnitude.exponent + 1) * 30103 / 100_000
-        let t = 10 - leading
-        var tenT: UInt64 = 1
-        for _ in 0..<t { tenT &*= 10 }
-        // The interval's ends × 2^(s+2) · 10^t.
-        let shift = s + 2
-        let upper = UInt128(4 &* m &+ 2) &* UInt128(tenT)
-        let lower = UInt128(4 &* m &- (magnitude.significandBitPattern == 0 ? 1 : 2)) &* UInt128(tenT)
-        let mask = (UInt128(1) << shift) &- 1
-        // Grid points inside: vm … vp (×10^-t).
-        var vp = UInt64(truncatingIfNeeded: upper >> shift)
-        if upper & mask == 0 && !inclusive { vp -= 1 }
-        var vm = UInt64(truncatingIfNeeded: (lower &+ mask) >> shift)
-        if lower & mask == 0 && !inclusive { vm += 1 }
-        var dropped = 0
-        while true {
-            let coarserHigh = vp / 10, coarserLow = (vm &+ 9) / 10
-            guard coarserLow <= coarserHigh else { break }
-            (vp, vm) = (coarserHigh, coarserLow)
-            dropped += 1
+    /// 10^n for n in 0…12.
+    @inline(__always)
+    private static func power(_ n: Int) -> UInt64 {
+        withUnsafePointer(to: powers) { UnsafeRawPointer($0).assumingMemoryBound(to: UInt64.self)[n] }
+    }
+    private static let powers: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
+        (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
+         10_000_000_000, 100_000_000_000, 1_000_000_000_000)
+
+    private static func writeFraction(_ value: Float, exponent e: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        let fraction = value.bitPattern & 0x7F_FFFF
+        let c = UInt64(fraction | 1 << 23)
+        let q = e - 23
+        let s = 2 - q  // quantities below are in units of 2^(q−2) · 10^k
+        let inclusive = c & 1 == 0
+        // k = floor(log10(width)): the width is 2^q, or 3 · 2^(q−2) at a power of two.
+        var k = (q &* 78913) >> 18  // floor(q · log10 2) for |q| < 1650
+        if fraction == 0 && 3 &* power(-k) < UInt64(1) << s { k -= 1 }
+        let scale = power(-k)
+        let center = UInt128(4 &* c) &* UInt128(scale)
+        let upperEnd = center &+ UInt128(2 &* scale)
+        let lowerEnd = center &- UInt128(fraction == 0 ? scale : 2 &* scale)
+        let mask = (UInt128(1) << s) &- 1
+        // The interval's points on the grid 10^k: lower … upper.
+        var upper = UInt64(truncatingIfNeeded: upperEnd >> s)
+        if upperEnd & mask == 0 && !inclusive { upper &-= 1 }
+        var lower = UInt64(truncatingIfNeeded: (lowerEnd &+ mask) >> s)
+        if lowerEnd & mask == 0 && !inclusive { lower &+= 1 }
+
+        var digits: UInt64
+        var exponent: Int  // the value written is digits · 10^exponent
+        let coarse = upper / 10
+        if coarse &* 10 >= lower {
+            digits = coarse
+            exponent = k + 1
+            while digits % 10 == 0 {
+                digits /= 10
+                exponent += 1
+            }
+        } else {
+            // The grid point nearest f, half to even; at a power of two the nearest may lie
+            // below the (narrower) lower half of the interval, and the next one up is taken.
+            digits = UInt64(truncatingIfNeeded: center >> s)
+            let rest = center & mask, half = UInt128(1) << (s - 1)
+            if rest > half || (rest == half && digits & 1 == 1) { digits &+= 1 }
+            digits = min(max(digits, lower), upper)
+            exponent = k
         }
-        // Non-integers keep digits after the point, so the grid stays finer than 1.
-        guard dropped < t, vm <= vp else { return nil }
-        // The grid point nearest f (half to even), kept inside the interval. On the grid
-        // 10^(dropped − t), f is 4m · 10^(t − dropped) / 2^(s+2): exact, no division.
-        var tenKept: UInt64 = 1
-        for _ in 0..<(t - dropped) { tenKept &*= 10 }
-        let onGrid = UInt128(4 &* m) &* UInt128(tenKept)
-        var digits = UInt64(truncatingIfNeeded: onGrid >> shift)
-        let rest = onGrid & mask, half = UInt128(1) << (shift - 1)
-        if rest > half || (rest == half && digits & 1 == 1) { digits += 1 }
-        digits = min(max(digits, vm), vp)
-        var q = dropped - t
-        while digits % 10 == 0 {
-            digits /= 10
-            q += 1
-        }
-        // The digits, last first, into a scratch run, then placed around the point.
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        // No integer lies in the interval of a non-integer with an ulp ≤ ½, so exponent < 0.
+
+        // The digits (at most 9) right-aligned in a scratch run.
+        var scratch: (UInt64, UInt64) = (0, 0)
         return withUnsafeMutableBytes(of: &scratch) { raw in
             let tmp = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            var count = 0
-            var d = digits
-            repeat {
-                tmp[count] = UInt8(ascii: "0") &+ UInt8(d % 10)
-                d /= 10
-                count += 1
-            } while d > 0
+            let end = 16 - DecimalDigits.write(digits, before: tmp + 16)
+            let count = 16 - end
             var n = 0
             if value < 0 {
                 out[0] = UInt8(ascii: "-")
                 n = 1
             }
-            let pointAfter = count + q  // digits before the decimal point (≤ 0: "0.000…")
-            if pointAfter <= 0 {
+            let whole = count + exponent  // digits before the point (≤ 0: "0.000…")
+            if whole <= 0 {
                 out[n] = UInt8(ascii: "0")
                 out[n + 1] = UInt8(ascii: ".")
                 n += 2
-                for _ in 0 ..< -pointAfter {
+                for _ in 0 ..< -whole {
                     out[n] = UInt8(ascii: "0")
                     n += 1
                 }
-                for i in stride(from: count - 1, through: 0, by: -1) {
+                for i in end..<16 {
                     out[n] = tmp[i]
                     n += 1
                 }
             } else {
-                for k in 0..<count {
-                    if k == pointAfter {
-                        out[n] = UInt8(ascii: ".")
-                        n += 1
-                    }
-                    out[n] = tmp[count - 1 - k]
+                for i in end ..< end + whole {
+                    out[n] = tmp[i]
+                    n += 1
+                }
+                out[n] = UInt8(ascii: ".")
+                n += 1
+                for i in end + whole ..< 16 {
+                    out[n] = tmp[i]
                     n += 1
                 }
             }
             return n
         }
     }
+
+}
+
+/// Decimal digits of unsigned integers, two per division.
+enum DecimalDigits {
+    /// Writes `value`'s digits so that they end just before `end`; returns their count (≤ 20).
+    @inline(__always)
+    static func write(_ value: UInt64, before end: UnsafeMutablePointer<UInt8>) -> Int {
+        let pairs = digitPairs.utf8Start
+        var p = end
+        var d = value
+        while d >= 100 {
+            let pair = Int(d % 100) &* 2
+            d /= 100
+            p -= 2
+            p[0] = pairs[pair]
+            p[1] = pairs[pair + 1]
+        }
+        if d >= 10 {
+            p -= 2
+            p[0] = pairs[Int(d) &* 2]
+            p[1] = pairs[Int(d) &* 2 + 1]
+        } else {
+            p -= 1
+            p[0] = UInt8(ascii: "0") &+ UInt8(d)
+        }
+        return end - p
+    }
+
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
 }

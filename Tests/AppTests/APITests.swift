@@ -340,7 +340,7 @@ final class JSONWriterTests: XCTestCase {
     }
 
     func testIntegersAreWrittenDigitByDigit() {
-        let values = [0, 9, 10, -1, -10, 1234567890, Int.max, Int.min]
+        let values = [0, 9, 10, 99, 100, 101, -1, -10, 1234567890, Int.max, Int.min]
         var w = JSONWriter(capacity: 1)  // grows on the way
         w.array { a in for v in values { a.int(v) } }
         XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "[" + values.map(String.init).joined(separator: ",") + "]")
