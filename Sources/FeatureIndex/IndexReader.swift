@@ -91,30 +91,20 @@ public final class IndexReader: Sendable {
         try withLatentPage(id: id) { $0.feature }
     }
 
-    /// A latent's explanations, preferred first: written before automatic, then by source.
-    func explanations(_ db: Database, latent: Int, limit: Int) throws -> [Explanation] {
-        let rows = try db.statement("""
-            SELECT text, source, automatic FROM explanations WHERE latent_id = ? ORDER BY automatic, source LIMIT ?
-            """).bind(.int(latent), .int(limit))
-        var out: [Explanation] = []
-        while try rows.step() { out.append(Explanation(text: rows.text(0), source: rows.text(1), automatic: rows.int(2) != 0)) }
-        return out
-    }
+    /// At most this many explanations of a latent are shown (one per source).
+    static let explanationsPerLatent = 100
 
-    /// The preferred explanation of each of `latents` that has one: from the cache, the rest in
-    /// one query (a page shows its ten neighbours' explanations, each a random read otherwise).
-    func preferredExplanations(_ db: Database, latents: [Int]) throws -> [Int: Explanation] {
-        var found: [Int: Explanation] = [:]
+    /// The explanations of each of `latents`, preferred first (written before automatic, then
+    /// by source; empty for none): from the cache, the rest in one query. A page shows a latent's
+    /// own and its ten neighbours' explanations, each a random read otherwise.
+    func explanations(_ db: Database, version: Int, latents: [Int]) throws -> [Int: [Explanation]] {
+        var found: [Int: [Explanation]] = [:]
         var missing: [Int] = []
-        for id in latents {
-            switch explanationCache[id] {
-            case .some(.some(let e)): found[id] = e
-            case .some(.none): break  // known to have none
-            case .none: missing.append(id)
-            }
+        for id in latents where found[id] == nil {
+            if let hit = explanationCache.lookup(id, version: version) { found[id] = hit } else { missing.append(id) }
         }
         guard !missing.isEmpty else { return found }
-        var fetched: [Int: Explanation] = [:]
+        var fetched: [Int: [Explanation]] = [:]
         // One statement per list length up to 64, reused; longer lists go in chunks.
         for start in stride(from: 0, to: missing.count, by: 64) {
             let chunk = missing[start..<min(start + 64, missing.count)]
@@ -126,20 +116,29 @@ public final class IndexReader: Sendable {
             for (i, id) in chunk.enumerated() { try rows.bind(.int(id), at: Int32(i + 1)) }
             while try rows.step() {
                 let id = rows.int(0)
-                if fetched[id] == nil { fetched[id] = Explanation(text: rows.text(1), source: rows.text(2), automatic: rows.int(3) != 0) }
+                if fetched[id, default: []].count < IndexReader.explanationsPerLatent {
+                    fetched[id, default: []].append(Explanation(text: rows.text(1), source: rows.text(2), automatic: rows.int(3) != 0))
+                }
             }
         }
-        explanationCache.store(missing.map { ($0, fetched[$0]) })
-        return found.merging(fetched) { a, _ in a }
+        let entries = missing.map { ($0, fetched[$0] ?? []) }
+        explanationCache.store(entries, version: version)
+        for (id, list) in entries { found[id] = list }
+        return found
     }
 
-    private func summaries(_ db: Database, _ rows: Statement) throws -> [FeatureSummary] {
+    /// The preferred explanation of each of `latents` that has one.
+    func preferredExplanations(_ db: Database, version: Int, latents: [Int]) throws -> [Int: Explanation] {
+        try explanations(db, version: version, latents: latents).compactMapValues(\.first)
+    }
+
+    private func summaries(_ db: Database, version: Int, _ rows: Statement) throws -> [FeatureSummary] {
         var out: [FeatureSummary] = []
         while try rows.step() {
             out.append(FeatureSummary(id: rows.int(0), density: rows.double(1), maxActivation: rows.double(2), mean: rows.double(3),
                                       explanation: nil))
         }
-        let explanations = try preferredExplanations(db, latents: out.map(\.id))
+        let explanations = try preferredExplanations(db, version: version, latents: out.map(\.id))
         for i in out.indices { out[i].explanation = explanations[out[i].id] }
         return out
     }
@@ -154,12 +153,12 @@ public final class IndexReader: Sendable {
         -> (total: Int, features: [FeatureSummary]) {
         let direction = descending ? "DESC" : "ASC"
         let order = sort == .id ? "id \(direction)" : "\(sort.column) \(direction), id \(direction)"
-        return try pool.with { db in
+        return try pool.withVersion { db, version in
             try ftsErrors {
                 guard let query else {
                     let rows = try db.statement("SELECT id, density, max_activation, mean FROM latents ORDER BY \(order) LIMIT ? OFFSET ?")
                         .bind(.int(limit), .int(offset))
-                    return (summary.latents, try summaries(db, rows))
+                    return (summary.latents, try summaries(db, version: version, rows))
                 }
                 let count = try db.statement("SELECT count(DISTINCT latent_id) FROM (\(IndexReader.matchingLatents))").bind(.text(query))
                 let total = try count.step() ? count.int(0) : 0
@@ -167,7 +166,7 @@ public final class IndexReader: Sendable {
                     SELECT id, density, max_activation, mean FROM latents WHERE id IN (\(IndexReader.matchingLatents))
                     ORDER BY \(order) LIMIT ? OFFSET ?
                     """).bind(.text(query), .int(limit), .int(offset))
-                return (total, try summaries(db, rows))
+                return (total, try summaries(db, version: version, rows))
             }
         }
     }
@@ -178,7 +177,7 @@ public final class IndexReader: Sendable {
     /// Latents whose explanations match the FTS5 query, most relevant (bm25) first, written
     /// explanations before automatic ones.
     public func search(_ query: String, limit: Int) throws -> [FeatureSummary] {
-        try pool.with { db in
+        try pool.withVersion { db, version in
             try ftsErrors {
                 // Ranking every match costs time in proportion to the matches (a word in every
                 // automatic summary matches a third of the latents), so only the first
@@ -199,7 +198,7 @@ public final class IndexReader: Sendable {
                 let row = try db.statement("SELECT id, density, max_activation, mean FROM latents WHERE id = ?")
                 for id in ids {
                     try row.bind(.int(id))
-                    out += try summaries(db, row)
+                    out += try summaries(db, version: version, row)
                 }
                 return out
             }
@@ -213,18 +212,20 @@ public final class IndexReader: Sendable {
         var ids = tokensByText[token] ?? []
         if !key.isEmpty { ids += (tokensByKey[key] ?? []).filter { !ids.contains($0) } }
         ids = Array(ids.sorted().prefix(64))
-        return try pool.with { db in
+        return try pool.withVersion { db, version in
             let rows = try db.statement("""
                 SELECT latent_id, count, mean_activation, max_activation FROM token_latents WHERE token_id = ? ORDER BY rank LIMIT ?
                 """)
-            return try ids.map { id in
+            let found = try ids.map { id in
                 try rows.bind(.int(Int(id)), .int(limit))
                 var found: [TokenLatent] = []
                 while try rows.step() {
                     found.append(TokenLatent(latentID: rows.int(0), count: rows.int(1), meanActivation: rows.double(2), maxActivation: rows.double(3)))
                 }
-                return (id, try found.map { ($0, try explanations(db, latent: $0.latentID, limit: 1).first) })
+                return (id, found)
             }
+            let explanations = try preferredExplanations(db, version: version, latents: found.flatMap { $0.1.map(\.latentID) })
+            return found.map { id, latents in (id, latents.map { ($0, explanations[$0.latentID]) }) }
         }
     }
 
@@ -237,75 +238,172 @@ public final class IndexReader: Sendable {
     }
 }
 
-/// A bounded map from latent id to its preferred explanation (or the fact it has none), with
-/// two generations: when the young one fills up, the old one is dropped, so memory stays under
+/// A bounded map from latent id to its explanations (preferred first; empty when it has none),
+/// with two halves: when the young one fills up, the old one is dropped, so memory stays under
 /// `capacity` entries and recently used entries survive.
+///
+/// Entries belong to a version of the index file (`ConnectionPool.version`): a reader whose
+/// transaction sees a newer version empties the cache, and entries read in an older one are
+/// not stored. So explanations imported while serving show up at once, even on latents shown
+/// before.
 final class ExplanationCache: @unchecked Sendable {
     private let lock = NSLock()
     private let capacity: Int
-    private var young: [Int: Explanation?] = [:]
-    private var old: [Int: Explanation?] = [:]
+    private var young: [Int: [Explanation]] = [:]
+    private var old: [Int: [Explanation]] = [:]
+    private var version = 0
 
     init(capacity: Int) { self.capacity = capacity }
 
-    /// nil: not cached; .some(nil): the latent has no explanation.
-    subscript(id: Int) -> Explanation?? {
+    /// The explanations of `id` as of index `version`, or nil if not cached.
+    func lookup(_ id: Int, version: Int) -> [Explanation]? {
         lock.lock()
         defer { lock.unlock() }
-        if let hit = young[id] { return .some(hit) }
+        adopt(version)
+        if let hit = young[id] { return hit }
         if let hit = old[id] {
             insert(id, hit)
-            return .some(hit)
+            return hit
         }
         return nil
     }
 
-    func store(_ entries: [(Int, Explanation?)]) {
+    func store(_ entries: [(Int, [Explanation])], version: Int) {
         lock.lock()
         defer { lock.unlock() }
-        for (id, explanation) in entries { insert(id, explanation) }
+        adopt(version)
+        guard version == self.version else { return }
+        for (id, explanations) in entries { insert(id, explanations) }
     }
 
-    private func insert(_ id: Int, _ explanation: Explanation?) {
+    private func adopt(_ version: Int) {
+        guard version > self.version else { return }
+        young = [:]
+        old = [:]
+        self.version = version
+    }
+
+    private func insert(_ id: Int, _ explanations: [Explanation]) {
         if young.count >= capacity / 2 {
             old = young
             young = [:]
         }
-        young[id] = .some(explanation)
+        young[id] = explanations
     }
 }
 
-/// Read-only connections, one borrowed per query and returned afterwards.
+/// Read-only connections, one borrowed per request and returned afterwards.
+///
+/// A connection keeps its read transaction from one request to the next, for up to
+/// `transactionLifetime`: starting one takes SQLite's shared lock, looks for a hot journal and
+/// re-reads the change counter, eight system calls, more than a latent page's own reads. A
+/// writer (`explanations import` while serving) waits at most about twice that long for the
+/// lock (its busy timeout is 5 s), and the next transactions see its changes.
 final class ConnectionPool: @unchecked Sendable {
     let path: String
+    /// Read transactions older than this end before the next request, or when idle.
+    static let transactionLifetime: UInt64 = 100_000_000
     private let lock = NSLock()
-    private var idle: [Database] = []
+    private var idle: [Connection] = []
+    private var reapScheduled = false
+    private var latestVersion = 0
+
+    private final class Connection {
+        let db: Database
+        /// When its read transaction began (uptime, ns); nil without one.
+        var readSince: UInt64?
+        /// `PRAGMA data_version` at the start of the last transaction.
+        var dataVersion: Int?
+        /// The pool's version when this connection's transaction began.
+        var version = 0
+        init(_ db: Database) { self.db = db }
+    }
 
     init(path: String) { self.path = path }
 
-    func with<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Bumped whenever a connection's new read transaction finds that another connection
+    /// changed the file; a transaction reads the file as of the version it started in.
+    var version: Int { lock.withLock { latestVersion } }
+
+    /// Runs `body` with a connection inside a read transaction; `version` is the version of
+    /// the file the transaction reads (see `version`).
+    func withVersion<T>(_ body: (_ db: Database, _ version: Int) throws -> T) throws -> T {
         lock.lock()
-        var db = idle.popLast()
+        var connection = idle.popLast()
         lock.unlock()
-        if db == nil {
+        if connection == nil {
             let opened = try Database(path: path, readOnly: true)
             // A small page cache per connection: the OS caches the file, and resident memory
             // must stay flat however large the index (1M latents serve in < 150 MB).
             try opened.execute("PRAGMA cache_size = -2048")
-            db = opened
+            connection = Connection(opened)
         }
-        guard let db else { throw IndexReadError.unreadable(path, "no connection") }
-        defer {
-            lock.lock()
-            idle.append(db)
-            lock.unlock()
+        guard let connection else { throw IndexReadError.unreadable(path, "no connection") }
+        let now = DispatchTime.now().uptimeNanoseconds
+        if let since = connection.readSince, now &- since > ConnectionPool.transactionLifetime {
+            connection.db.endRead()
+            connection.readSince = nil
         }
-        // One read transaction for all of a request's queries: SQLite otherwise takes and drops
-        // the file's shared lock, looks for a hot journal and re-reads the change counter for
-        // each statement (four per latent page).
-        try db.beginRead()
-        defer { db.endRead() }
-        return try body(db)
+        do {
+            if connection.readSince == nil {
+                let dataVersion = try connection.db.beginRead()
+                connection.readSince = now
+                let changed = connection.dataVersion.map { $0 != dataVersion } ?? false
+                connection.dataVersion = dataVersion
+                connection.version = lock.withLock {
+                    if changed { latestVersion += 1 }
+                    return latestVersion
+                }
+            }
+            let result = try body(connection.db, connection.version)
+            connection.db.finishStatements()
+            giveBack(connection)
+            return result
+        } catch {
+            connection.db.endRead()
+            connection.readSince = nil
+            giveBack(connection)
+            throw error
+        }
+    }
+
+    /// `withVersion` for queries that cache nothing.
+    func with<T>(_ body: (_ db: Database) throws -> T) throws -> T {
+        try withVersion { db, _ in try body(db) }
+    }
+
+    private func giveBack(_ connection: Connection) {
+        lock.lock()
+        defer { lock.unlock() }
+        idle.append(connection)
+        if connection.readSince != nil { scheduleReap() }
+    }
+
+    /// Ends idle connections' read transactions once they are old (called with the lock held).
+    private func scheduleReap() {
+        guard !reapScheduled else { return }
+        reapScheduled = true
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(ConnectionPool.transactionLifetime))) { [weak self] in
+            self?.reap()
+        }
+    }
+
+    private func reap() {
+        lock.lock()
+        defer { lock.unlock() }
+        reapScheduled = false
+        let now = DispatchTime.now().uptimeNanoseconds
+        var open = false
+        for connection in idle {
+            guard let since = connection.readSince else { continue }
+            if now &- since >= ConnectionPool.transactionLifetime {
+                connection.db.endRead()
+                connection.readSince = nil
+            } else {
+                open = true
+            }
+        }
+        if open { scheduleReap() }
     }
 }
 
@@ -315,7 +413,7 @@ extension IndexReader {
     public func summaries(ids: [Int]) throws -> [Int: FeatureSummary] {
         let wanted = Array(Set(ids.filter { $0 >= 0 && $0 < IndexWriter.maxLatentID })).sorted()
         guard !wanted.isEmpty else { return [:] }
-        return try pool.with { db in
+        return try pool.withVersion { db, version in
             var out: [Int: FeatureSummary] = [:]
             for start in stride(from: 0, to: wanted.count, by: 256) {
                 let chunk = wanted[start..<min(start + 256, wanted.count)]
@@ -324,7 +422,7 @@ extension IndexReader {
                     WHERE id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
                     """)
                 for (i, id) in chunk.enumerated() { try rows.bind(.int(id), at: Int32(i + 1)) }
-                for s in try summaries(db, rows) { out[s.id] = s }
+                for s in try summaries(db, version: version, rows) { out[s.id] = s }
             }
             return out
         }

@@ -158,7 +158,7 @@ extension IndexReader {
     public func withLatentPage<T>(id: Int, _ body: (LatentPage) throws -> T) throws -> T? {
         // Group rowids are id × 64 + group: larger ids can't be in an index (the writer refuses them).
         guard id >= 0, id < IndexWriter.maxLatentID else { return nil }
-        return try pool.with { db in
+        return try pool.withVersion { db, version in
             let row = try db.statement("""
                 SELECT density, max_activation, mean, mean_square, skew, kurtosis, hist_min, hist_max,
                        hist_counts, top_logits, bottom_logits, neighbors
@@ -190,7 +190,6 @@ extension IndexReader {
                 groups.append((groupRows.int(0), groupRows.double(1), groupRows.double(2), groupRows.double(3),
                                groupRows.int(4), keep(groupRows, 5)))
             }
-            let explanations = try explanations(db, latent: id, limit: 100)
             return try bytes.withUnsafeBytes { all in
                 let view = { (r: Range<Int>) in UnsafeRawBufferPointer(rebasing: all[r]) }
                 let neighbors = PackedPairs(view(arrays.3))
@@ -203,12 +202,16 @@ extension IndexReader {
                     }
                     if g.group == 0 { top = examples } else { intervals.append(PackedGroup(min: g.min, max: g.max, contains: g.contains, examples: examples)) }
                 }
+                let neighborIDs = neighbors.map { Int($0.key) }
+                let explanations = try self.explanations(db, version: version, latents: [id] + neighborIDs)
+                var neighborExplanations: [Int: Explanation] = [:]
+                for n in neighborIDs { neighborExplanations[n] = explanations[n]?.first }
                 let page = LatentPage(
                     id: id, stats: stats, histogramMin: histogramMin, histogramMax: histogramMax,
                     histogramCounts: PackedWords(view(arrays.0)), topLogits: PackedPairs(view(arrays.1)),
                     bottomLogits: PackedPairs(view(arrays.2)), neighbors: neighbors, topExamples: top, intervals: intervals,
-                    explanations: explanations,
-                    neighborExplanations: try preferredExplanations(db, latents: neighbors.map { Int($0.key) }))
+                    explanations: explanations[id] ?? [],
+                    neighborExplanations: neighborExplanations)
                 return try body(page)
             }
         }

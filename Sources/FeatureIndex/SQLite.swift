@@ -67,9 +67,16 @@ public final class Database {
         }
     }
 
-    /// Starts a deferred read transaction (the shared lock is taken at the first read).
-    public func beginRead() throws {
+    /// Starts a read transaction and takes the file's shared lock; returns the connection's
+    /// data version (`PRAGMA data_version`), which changes when another connection has
+    /// committed since this one last looked.
+    @discardableResult
+    public func beginRead() throws -> Int {
         try statement("BEGIN DEFERRED").run()
+        let version = try statement("PRAGMA data_version")
+        guard try version.step() else { throw SQLiteError(code: SQLITE_ERROR, message: "PRAGMA data_version returned no row", sql: nil) }
+        defer { version.reset() }
+        return version.int(0)
     }
 
     /// Ends the transaction of `beginRead()`: resets statements left mid-result, then commits

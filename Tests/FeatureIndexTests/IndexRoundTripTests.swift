@@ -49,8 +49,9 @@ final class IndexRoundTripTests: XCTestCase {
         return records
     }
 
-    /// A reader that has answered requests holds no lock afterwards: explanations can be
-    /// imported while a server runs (it used to wait 5 s, then fail with "database is locked").
+    /// A reader that has answered requests holds its lock only briefly afterwards: explanations
+    /// can be imported while a server runs (it used to wait 5 s, then fail with "database is
+    /// locked"), and show up at once, also where the reader had cached that a latent had none.
     func testReadsLeaveNoLockForAWriter() throws {
         _ = try writeSmallIndex()
         let reader = try IndexReader(path: path)
@@ -62,6 +63,29 @@ final class IndexRoundTripTests: XCTestCase {
         XCTAssertEqual(result.written, 1)
         XCTAssertLessThan(Date().timeIntervalSince(started), 4, "the import waited on a reader's lock")
         XCTAssertEqual(try reader.feature(id: 2)?.explanations.first?.text, "imported while serving")
+        XCTAssertEqual(try reader.feature(id: 1)?.neighborExplanations[2]?.text, "imported while serving",
+                       "latent 1's page showed its neighbour 2 without an explanation before the import")
+        XCTAssertEqual(try reader.latents(forToken: " Paris", limit: 5).first?.latents.first?.1?.text, "French capital city")
+    }
+
+    /// The explanation cache holds entries of one version of the file: a reader in a newer
+    /// version empties it, and what a reader in an older one stores is dropped.
+    func testExplanationCacheKeepsOneVersion() {
+        let cache = ExplanationCache(capacity: 8)
+        let old = [Explanation(text: "old", source: "a", automatic: false)]
+        cache.store([(1, old), (2, [])], version: 0)
+        XCTAssertEqual(cache.lookup(1, version: 0), old)
+        XCTAssertEqual(cache.lookup(2, version: 0), [], "known to have none")
+        XCTAssertNil(cache.lookup(3, version: 0))
+        XCTAssertNil(cache.lookup(1, version: 1), "a newer version empties the cache")
+        cache.store([(1, old)], version: 0)
+        XCTAssertNil(cache.lookup(1, version: 1), "an older version's store is dropped")
+        let new = [Explanation(text: "new", source: "a", automatic: false)]
+        cache.store([(1, new)], version: 1)
+        XCTAssertEqual(cache.lookup(1, version: 0), new, "a reader in an older version may see newer explanations")
+        for id in 10..<30 { cache.store([(id, [])], version: 1) }
+        XCTAssertNil(cache.lookup(10, version: 1), "bounded: the oldest half is dropped")
+        XCTAssertEqual(cache.lookup(29, version: 1), [])
     }
 
     func testEverythingWrittenReadsBackTheSame() throws {
