@@ -5,60 +5,68 @@ import FeatureIndex
 /// (without even a retain per token) is the cheapest way to write them.
 struct TokenJSON: Sendable {
     let vocabulary: Vocabulary
-    /// Token i's literal is bytes[offsets[i] ..< offsets[i + 1]]; 16 zero bytes follow the last
-    /// one, so every literal can be copied in whole 16-byte pieces (`JSONWriter.raw(padded:)`).
+    /// Every token's literal back to back; 16 zero bytes follow the last one, so every literal
+    /// can be copied in whole 16-byte pieces (`JSONWriter.raw(padded:)`).
     private let bytes: [UInt8]
-    private let offsets: [Int]
-    /// `vocabulary.wholeCharacterTokens`, kept here to skip a property call per sequence.
-    private let whole: [Bool]
+    /// Per token, where its literal is and whether it is whole characters
+    /// (`Vocabulary.wholeCharacterTokens`), in one word: a token costs one random read.
+    private let entries: [Entry]
+
+    private struct Entry {
+        let bits: UInt64
+        init(offset: Int, length: Int, whole: Bool) { bits = UInt64(offset) << 21 | UInt64(length) << 1 | (whole ? 1 : 0) }
+        var offset: Int { Int(bits >> 21) }
+        var length: Int { Int(bits >> 1) & 0xF_FFFF }
+        var isWhole: Bool { bits & 1 == 1 }
+    }
 
     init(_ vocabulary: Vocabulary) {
         self.vocabulary = vocabulary
-        var bytes: [UInt8] = [], offsets = [0]
+        let whole = vocabulary.wholeCharacterTokens
+        var bytes: [UInt8] = [], entries: [Entry] = []
         for id in 0..<UInt32(vocabulary.count) {
             // The token alone; partial characters show as U+FFFD, as `Vocabulary.text` does.
-            bytes += JSONWriter.encoded(Array(vocabulary.text(id).utf8)[...])
-            offsets.append(bytes.count)
+            let literal = JSONWriter.encoded(Array(vocabulary.text(id).utf8)[...])
+            entries.append(Entry(offset: bytes.count, length: literal.count, whole: whole[Int(id)]))
+            bytes += literal
         }
         self.bytes = bytes + [UInt8](repeating: 0, count: 16)
-        self.offsets = offsets
-        whole = vocabulary.wholeCharacterTokens
+        self.entries = entries
     }
 
     /// Appends token `id`'s literal (its text on its own) to `writer`.
     func write(_ id: UInt32, to writer: inout JSONWriter) {
-        let i = Int(id)
-        guard i + 1 < offsets.count else { return writer.string("<\(id)>") }
-        bytes.withUnsafeBufferPointer { writer.raw(padded: $0.baseAddress! + offsets[i], count: offsets[i + 1] - offsets[i]) }
+        guard Int(id) < entries.count else { return writer.string("<\(id)>") }
+        let entry = entries[Int(id)]
+        bytes.withUnsafeBufferPointer { writer.raw(padded: $0.baseAddress! + entry.offset, count: entry.length) }
     }
 
     /// Appends the display strings of a token sequence (`Vocabulary.forEachDisplay`): cached
     /// literals for whole-character tokens, the general path only for runs of partial ones.
     func writeDisplay<IDs: RandomAccessCollection<UInt32>>(_ ids: IDs, to writer: inout JSONWriter) where IDs.Index == Int {
         bytes.withUnsafeBufferPointer { buffer in
-            offsets.withUnsafeBufferPointer { offsets in
-                whole.withUnsafeBufferPointer { whole in
-                    let base = buffer.baseAddress!
-                    func isWhole(_ id: UInt32) -> Bool { Int(id) < whole.count && whole[Int(id)] }
-                    var i = 0
-                    while i < ids.count {
-                        let id = Int(ids[i])
-                        if isWhole(ids[i]) {
-                            writer.raw(padded: base + offsets[id], count: offsets[id + 1] - offsets[id])
-                            i += 1
-                            continue
-                        }
-                        var end = i + 1
-                        while end < ids.count, !isWhole(ids[end]) { end += 1 }
-                        vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
-                            switch piece {
-                            case .token(let id):
-                                writer.raw(padded: base + offsets[Int(id)], count: offsets[Int(id) + 1] - offsets[Int(id)])
-                            case .text(let bytes): writer.string(utf8: bytes)
-                            }
-                        }
-                        i = end
+            entries.withUnsafeBufferPointer { entries in
+                let base = buffer.baseAddress!
+                func isWhole(_ id: UInt32) -> Bool { Int(id) < entries.count && entries[Int(id)].isWhole }
+                var i = 0
+                while i < ids.count {
+                    let id = Int(ids[i])
+                    if id < entries.count, case let entry = entries[id], entry.isWhole {
+                        writer.raw(padded: base + entry.offset, count: entry.length)
+                        i += 1
+                        continue
                     }
+                    var end = i + 1
+                    while end < ids.count, !isWhole(ids[end]) { end += 1 }
+                    vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
+                        switch piece {
+                        case .token(let id):
+                            let entry = entries[Int(id)]
+                            writer.raw(padded: base + entry.offset, count: entry.length)
+                        case .text(let bytes): writer.string(utf8: bytes)
+                        }
+                    }
+                    i = end
                 }
             }
         }

@@ -3,9 +3,15 @@ enum ETag {
     /// `"<16 hex digits>"`: a strong tag for `bytes`.
     static func strong(for bytes: [UInt8]) -> String {
         let hash = hash64(bytes)
-        let hex = String(hash, radix: 16)
-        return "\"" + String(repeating: "0", count: 16 - hex.count) + hex + "\""
+        let digits = hexDigits.utf8Start
+        return String(unsafeUninitializedCapacity: 18) { out in
+            out[0] = UInt8(ascii: "\"")
+            for i in 0..<16 { out[16 - i] = digits[Int(hash >> (4 * UInt64(i)) & 15)] }
+            out[17] = UInt8(ascii: "\"")
+            return 18
+        }
     }
+    private static let hexDigits: StaticString = "0123456789abcdef"
 
     /// The tag of the gzip variant: a strong tag must differ between representations.
     static func gzipVariant(of tag: String) -> String {
@@ -31,17 +37,31 @@ enum ETag {
     }
 
     /// A 64-bit multiply-xorshift hash over 8-byte words (wyhash-like mixing); not cryptographic,
-    /// only meant to change whenever the body does.
+    /// only meant to change whenever the body does. Four independent lanes of 32-byte blocks,
+    /// so the multiplications overlap instead of waiting on each other.
     static func hash64(_ bytes: [UInt8]) -> UInt64 {
         let prime1: UInt64 = 0x9E37_79B1_85EB_CA87
         let prime2: UInt64 = 0xC2B2_AE3D_27D4_EB4F
+        @inline(__always) func mix(_ hash: UInt64, _ word: UInt64) -> UInt64 {
+            (hash ^ (word &* prime2)).rotatedLeft(31) &* prime1
+        }
         var hash: UInt64 = 0x27D4_EB2F_1656_67C5 ^ UInt64(bytes.count) &* prime1
         bytes.withUnsafeBytes { raw in
             let count = raw.count
             var offset = 0
+            if count >= 32 {
+                var lanes = (hash, hash ^ prime1, hash ^ prime2, hash &+ prime1)
+                while offset + 32 <= count {
+                    lanes.0 = mix(lanes.0, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+                    lanes.1 = mix(lanes.1, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)))
+                    lanes.2 = mix(lanes.2, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 16, as: UInt64.self)))
+                    lanes.3 = mix(lanes.3, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 24, as: UInt64.self)))
+                    offset += 32
+                }
+                hash = mix(mix(mix(mix(hash, lanes.0), lanes.1), lanes.2), lanes.3)
+            }
             while offset + 8 <= count {
-                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-                hash = (hash ^ (word &* prime2)).rotatedLeft(31) &* prime1
+                hash = mix(hash, UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
                 offset += 8
             }
             var tail: UInt64 = 0
