@@ -149,11 +149,11 @@ extension JSONWriter {
             }
             o.key("neighbors")
             o.array { a in
-                for (id, cosine) in r.neighbors {
+                for ((id, cosine), explanation) in zip(r.neighbors, r.neighborExplanations) {
                     a.object { x in
                         x.key("id"); x.int(Int(id))
                         x.key("cosine"); x.number(cosine)
-                        x.key("explanation"); x.explanation(r.neighborExplanations[Int(id)])
+                        x.key("explanation"); x.explanation(explanation)
                     }
                 }
             }

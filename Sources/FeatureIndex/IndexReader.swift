@@ -95,15 +95,14 @@ public final class IndexReader: Sendable {
     static let explanationsPerLatent = 100
 
     /// The explanations of each of `latents`, preferred first (written before automatic, then
-    /// by source; empty for none): from the cache, the rest in one query. A page shows a latent's
-    /// own and its ten neighbours' explanations, each a random read otherwise.
-    func explanations(_ db: Database, version: Int, latents: [Int]) throws -> [Int: [Explanation]] {
-        var found: [Int: [Explanation]] = [:]
-        var missing: [Int] = []
-        for id in latents where found[id] == nil {
-            if let hit = explanationCache.lookup(id, version: version) { found[id] = hit } else { missing.append(id) }
-        }
-        guard !missing.isEmpty else { return found }
+    /// by source; empty for none), in the order of `latents`: from the cache, the rest in one
+    /// query. A page shows a latent's own and its ten neighbours' explanations, each a random
+    /// read otherwise.
+    func explanations(_ db: Database, version: Int, latents: [Int]) throws -> [[Explanation]] {
+        let cached = explanationCache.lookup(latents, version: version)
+        var missing: [Int] = [], seen = Set<Int>()
+        for (id, hit) in zip(latents, cached) where hit == nil && seen.insert(id).inserted { missing.append(id) }
+        guard !missing.isEmpty else { return cached.map { $0 ?? [] } }
         var fetched: [Int: [Explanation]] = [:]
         // One statement per list length up to 64, reused; longer lists go in chunks.
         for start in stride(from: 0, to: missing.count, by: 64) {
@@ -121,15 +120,15 @@ public final class IndexReader: Sendable {
                 }
             }
         }
-        let entries = missing.map { ($0, fetched[$0] ?? []) }
-        explanationCache.store(entries, version: version)
-        for (id, list) in entries { found[id] = list }
-        return found
+        explanationCache.store(missing.map { ($0, fetched[$0] ?? []) }, version: version)
+        return zip(latents, cached).map { id, hit in hit ?? fetched[id] ?? [] }
     }
 
     /// The preferred explanation of each of `latents` that has one.
     func preferredExplanations(_ db: Database, version: Int, latents: [Int]) throws -> [Int: Explanation] {
-        try explanations(db, version: version, latents: latents).compactMapValues(\.first)
+        var out: [Int: Explanation] = [:]
+        for (id, list) in zip(latents, try explanations(db, version: version, latents: latents)) { out[id] = list.first }
+        return out
     }
 
     private func summaries(_ db: Database, version: Int, _ rows: Statement) throws -> [FeatureSummary] {
@@ -255,17 +254,19 @@ final class ExplanationCache: @unchecked Sendable {
 
     init(capacity: Int) { self.capacity = capacity }
 
-    /// The explanations of `id` as of index `version`, or nil if not cached.
-    func lookup(_ id: Int, version: Int) -> [Explanation]? {
+    /// The explanations of each of `ids` as of index `version`, nil where not cached.
+    func lookup(_ ids: [Int], version: Int) -> [[Explanation]?] {
         lock.lock()
         defer { lock.unlock() }
         adopt(version)
-        if let hit = young[id] { return hit }
-        if let hit = old[id] {
-            insert(id, hit)
-            return hit
+        return ids.map { id in
+            if let hit = young[id] { return hit }
+            if let hit = old[id] {
+                insert(id, hit)
+                return hit
+            }
+            return nil
         }
-        return nil
     }
 
     func store(_ entries: [(Int, [Explanation])], version: Int) {

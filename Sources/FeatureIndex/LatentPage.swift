@@ -18,8 +18,8 @@ public struct LatentPage {
     public let intervals: [PackedGroup]
     /// Preferred first: written before automatic, then by source.
     public let explanations: [Explanation]
-    /// The preferred explanation of each neighbour that has one.
-    public let neighborExplanations: [Int: Explanation]
+    /// The preferred explanation of each neighbour, in the order of `neighbors`.
+    public let neighborExplanations: [Explanation?]
 
     /// The same facts decoded into arrays (`IndexReader.feature(id:)`).
     public var feature: Feature {
@@ -30,7 +30,9 @@ public struct LatentPage {
             neighbors: neighbors.map { Neighbor(id: $0.key, cosine: $0.value) },
             topExamples: topExamples.map { $0.example },
             intervals: intervals.map { IntervalGroup(min: $0.min, max: $0.max, contains: $0.contains, examples: $0.examples.map { $0.example }) })
-        return Feature(record: record, explanations: explanations, neighborExplanations: neighborExplanations)
+        var byNeighbor: [Int: Explanation] = [:]
+        for (neighbor, explanation) in zip(neighbors, neighborExplanations) { byNeighbor[Int(neighbor.key)] = explanation }
+        return Feature(record: record, explanations: explanations, neighborExplanations: byNeighbor)
     }
 }
 
@@ -204,14 +206,11 @@ extension IndexReader {
                 }
                 let neighborIDs = neighbors.map { Int($0.key) }
                 let explanations = try self.explanations(db, version: version, latents: [id] + neighborIDs)
-                var neighborExplanations: [Int: Explanation] = [:]
-                for n in neighborIDs { neighborExplanations[n] = explanations[n]?.first }
                 let page = LatentPage(
                     id: id, stats: stats, histogramMin: histogramMin, histogramMax: histogramMax,
                     histogramCounts: PackedWords(view(arrays.0)), topLogits: PackedPairs(view(arrays.1)),
                     bottomLogits: PackedPairs(view(arrays.2)), neighbors: neighbors, topExamples: top, intervals: intervals,
-                    explanations: explanations[id] ?? [],
-                    neighborExplanations: neighborExplanations)
+                    explanations: explanations[0], neighborExplanations: explanations.dropFirst().map(\.first))
                 return try body(page)
             }
         }

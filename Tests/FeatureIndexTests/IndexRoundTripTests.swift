@@ -74,18 +74,15 @@ final class IndexRoundTripTests: XCTestCase {
         let cache = ExplanationCache(capacity: 8)
         let old = [Explanation(text: "old", source: "a", automatic: false)]
         cache.store([(1, old), (2, [])], version: 0)
-        XCTAssertEqual(cache.lookup(1, version: 0), old)
-        XCTAssertEqual(cache.lookup(2, version: 0), [], "known to have none")
-        XCTAssertNil(cache.lookup(3, version: 0))
-        XCTAssertNil(cache.lookup(1, version: 1), "a newer version empties the cache")
+        XCTAssertEqual(cache.lookup([1, 2, 3], version: 0), [old, [], nil], "2 is known to have none, 3 is not cached")
+        XCTAssertEqual(cache.lookup([1], version: 1), [nil], "a newer version empties the cache")
         cache.store([(1, old)], version: 0)
-        XCTAssertNil(cache.lookup(1, version: 1), "an older version's store is dropped")
+        XCTAssertEqual(cache.lookup([1], version: 1), [nil], "an older version's store is dropped")
         let new = [Explanation(text: "new", source: "a", automatic: false)]
         cache.store([(1, new)], version: 1)
-        XCTAssertEqual(cache.lookup(1, version: 0), new, "a reader in an older version may see newer explanations")
+        XCTAssertEqual(cache.lookup([1], version: 0), [new], "a reader in an older version may see newer explanations")
         for id in 10..<30 { cache.store([(id, [])], version: 1) }
-        XCTAssertNil(cache.lookup(10, version: 1), "bounded: the oldest half is dropped")
-        XCTAssertEqual(cache.lookup(29, version: 1), [])
+        XCTAssertEqual(cache.lookup([10, 29], version: 1), [nil, []], "bounded: the oldest half is dropped")
     }
 
     func testEverythingWrittenReadsBackTheSame() throws {
