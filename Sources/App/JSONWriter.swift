@@ -157,6 +157,10 @@ struct JSONWriter: ~Copyable {
 
     mutating func int(_ value: Int) {
         separate()
+        appendInteger(value)
+    }
+
+    private mutating func appendInteger(_ value: Int) {
         // Digits right-aligned in a scratch run, then copied (no String on the way).
         reserve(21)
         if value < 0 { buffer[count] = UInt8(ascii: "-"); count += 1 }
@@ -174,7 +178,7 @@ struct JSONWriter: ~Copyable {
         separate()
         if !value.isFinite { append("null"); return }
         if value == value.rounded(), abs(value) < 1e15 {
-            append(ascii: String(Int64(value)))
+            appendInteger(Int(value))
         } else {
             append(ascii: value.description)
         }
@@ -199,7 +203,7 @@ struct JSONWriter: ~Copyable {
         }
         if !value.isFinite { append("null"); return }
         if value == value.rounded(), abs(value) < 1e7 {
-            append(ascii: String(Int32(value)))
+            appendInteger(Int(value))
         } else {
             append(ascii: value.description)
         }
