@@ -256,36 +256,45 @@ final class ExplanationCache: @unchecked Sendable {
 
     /// The explanations of each of `ids` as of index `version`, nil where not cached.
     func lookup(_ ids: [Int], version: Int) -> [[Explanation]?] {
+        var dropped: [[Int: [Explanation]]] = []
         lock.lock()
-        defer { lock.unlock() }
-        adopt(version)
-        return ids.map { id in
+        adopt(version, dropping: &dropped)
+        let found = ids.map { id -> [Explanation]? in
             if let hit = young[id] { return hit }
             if let hit = old[id] {
-                insert(id, hit)
+                insert(id, hit, dropping: &dropped)
                 return hit
             }
             return nil
         }
+        lock.unlock()
+        return found
     }
 
     func store(_ entries: [(Int, [Explanation])], version: Int) {
+        var dropped: [[Int: [Explanation]]] = []
         lock.lock()
-        defer { lock.unlock() }
-        adopt(version)
-        guard version == self.version else { return }
-        for (id, explanations) in entries { insert(id, explanations) }
+        adopt(version, dropping: &dropped)
+        if version == self.version {
+            for (id, explanations) in entries { insert(id, explanations, dropping: &dropped) }
+        }
+        lock.unlock()
     }
 
-    private func adopt(_ version: Int) {
+    // A dropped half (up to 131,072 lists) is freed by the caller after unlocking: freeing takes
+    // milliseconds, and other requests would wait for the lock meanwhile.
+
+    private func adopt(_ version: Int, dropping dropped: inout [[Int: [Explanation]]]) {
         guard version > self.version else { return }
+        dropped += [young, old]
         young = [:]
         old = [:]
         self.version = version
     }
 
-    private func insert(_ id: Int, _ explanations: [Explanation]) {
+    private func insert(_ id: Int, _ explanations: [Explanation], dropping dropped: inout [[Int: [Explanation]]]) {
         if young.count >= capacity / 2 {
+            dropped.append(old)
             old = young
             young = [:]
         }
