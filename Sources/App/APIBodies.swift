@@ -14,7 +14,10 @@ struct TokenJSON: Sendable {
 
     private struct Entry {
         let bits: UInt64
-        init(offset: Int, length: Int, whole: Bool) { bits = UInt64(offset) << 21 | UInt64(length) << 1 | (whole ? 1 : 0) }
+        init(offset: Int, length: Int, whole: Bool) {
+            precondition(length < 1 << 20, "a token's JSON literal over 1 MB")
+            bits = UInt64(offset) << 21 | UInt64(length) << 1 | (whole ? 1 : 0)
+        }
         var offset: Int { Int(bits >> 21) }
         var length: Int { Int(bits >> 1) & 0xF_FFFF }
         var isWhole: Bool { bits & 1 == 1 }

@@ -241,7 +241,7 @@ public final class IndexReader: Sendable {
 /// with two halves: when the young one fills up, the old one is dropped, so memory stays under
 /// `capacity` entries and recently used entries survive.
 ///
-/// Entries belong to a version of the index file (`ConnectionPool.version`): a reader whose
+/// Entries belong to a version of the index file (`ConnectionPool.withVersion`): a reader whose
 /// transaction sees a newer version empties the cache, and entries read in an older one are
 /// not stored. So explanations imported while serving show up at once, even on latents shown
 /// before.
@@ -316,6 +316,9 @@ final class ConnectionPool: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [Connection] = []
     private var reapScheduled = false
+    /// The file's version: bumped whenever a connection's new read transaction finds that
+    /// another connection changed the file. A transaction reads the file as of the version it
+    /// started in.
     private var latestVersion = 0
 
     private final class Connection {
@@ -331,12 +334,8 @@ final class ConnectionPool: @unchecked Sendable {
 
     init(path: String) { self.path = path }
 
-    /// Bumped whenever a connection's new read transaction finds that another connection
-    /// changed the file; a transaction reads the file as of the version it started in.
-    var version: Int { lock.withLock { latestVersion } }
-
     /// Runs `body` with a connection inside a read transaction; `version` is the version of
-    /// the file the transaction reads (see `version`).
+    /// the file that transaction reads (see `latestVersion`).
     func withVersion<T>(_ body: (_ db: Database, _ version: Int) throws -> T) throws -> T {
         lock.lock()
         var connection = idle.popLast()
@@ -350,7 +349,7 @@ final class ConnectionPool: @unchecked Sendable {
         }
         guard let connection else { throw IndexReadError.unreadable(path, "no connection") }
         let now = DispatchTime.now().uptimeNanoseconds
-        if let since = connection.readSince, now &- since > ConnectionPool.transactionLifetime {
+        if let since = connection.readSince, now &- since >= ConnectionPool.transactionLifetime {
             connection.db.endRead()
             connection.readSince = nil
         }
