@@ -50,17 +50,18 @@ struct TokenJSON: Sendable {
         bytes.withUnsafeBufferPointer { buffer in
             entries.withUnsafeBufferPointer { entries in
                 let base = buffer.baseAddress!
-                func isWhole(_ id: UInt32) -> Bool { Int(id) < entries.count && entries[Int(id)].isWhole }
+                func wholeEntry(_ id: UInt32) -> Entry? {
+                    Int(id) < entries.count && entries[Int(id)].isWhole ? entries[Int(id)] : nil
+                }
                 var i = 0
                 while i < ids.count {
-                    let id = Int(ids[i])
-                    if id < entries.count, case let entry = entries[id], entry.isWhole {
+                    if let entry = wholeEntry(ids[i]) {
                         writer.raw(padded: base + entry.offset, count: entry.length)
                         i += 1
                         continue
                     }
                     var end = i + 1
-                    while end < ids.count, !isWhole(ids[end]) { end += 1 }
+                    while end < ids.count, wholeEntry(ids[end]) == nil { end += 1 }
                     vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
                         switch piece {
                         case .token(let id):

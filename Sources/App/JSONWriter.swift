@@ -133,7 +133,7 @@ struct JSONWriter: ~Copyable {
     }
 
     /// Inserts a value that is already JSON, `count` bytes at `json`, which stays readable up to
-    /// `count` rounded up to 16 (`PaddedLiterals`): copied 16 bytes at a time, with no loop over
+    /// `count` rounded up to 16 (as `TokenJSON` pads its literals): copied 16 bytes at a time, with no loop over
     /// bytes for the short literals of token strings.
     @inline(__always)
     mutating func raw(padded json: UnsafePointer<UInt8>, count n: Int) {

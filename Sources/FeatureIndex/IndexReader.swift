@@ -330,6 +330,15 @@ final class ConnectionPool: @unchecked Sendable {
         /// The pool's version when this connection's transaction began.
         var version = 0
         init(_ db: Database) { self.db = db }
+
+        /// Ends the read transaction if it began `transactionLifetime` or longer before `now`
+        /// (`now` nil: whenever it began).
+        func endRead(ifOlderAt now: UInt64?) {
+            guard let since = readSince else { return }
+            if let now, now &- since < ConnectionPool.transactionLifetime { return }
+            db.endRead()
+            readSince = nil
+        }
     }
 
     init(path: String) { self.path = path }
@@ -337,22 +346,9 @@ final class ConnectionPool: @unchecked Sendable {
     /// Runs `body` with a connection inside a read transaction; `version` is the version of
     /// the file that transaction reads (see `latestVersion`).
     func withVersion<T>(_ body: (_ db: Database, _ version: Int) throws -> T) throws -> T {
-        lock.lock()
-        var connection = idle.popLast()
-        lock.unlock()
-        if connection == nil {
-            let opened = try Database(path: path, readOnly: true)
-            // A small page cache per connection: the OS caches the file, and resident memory
-            // must stay flat however large the index (1M latents serve in < 150 MB).
-            try opened.execute("PRAGMA cache_size = -2048")
-            connection = Connection(opened)
-        }
-        guard let connection else { throw IndexReadError.unreadable(path, "no connection") }
+        let connection = try lock.withLock { idle.popLast() } ?? open()
         let now = DispatchTime.now().uptimeNanoseconds
-        if let since = connection.readSince, now &- since >= ConnectionPool.transactionLifetime {
-            connection.db.endRead()
-            connection.readSince = nil
-        }
+        connection.endRead(ifOlderAt: now)
         do {
             if connection.readSince == nil {
                 let dataVersion = try connection.db.beginRead()
@@ -369,11 +365,18 @@ final class ConnectionPool: @unchecked Sendable {
             giveBack(connection)
             return result
         } catch {
-            connection.db.endRead()
-            connection.readSince = nil
+            connection.endRead(ifOlderAt: nil)
             giveBack(connection)
             throw error
         }
+    }
+
+    private func open() throws -> Connection {
+        let db = try Database(path: path, readOnly: true)
+        // A small page cache per connection: the OS caches the file, and resident memory must
+        // stay flat however large the index (1M latents serve in < 150 MB).
+        try db.execute("PRAGMA cache_size = -2048")
+        return Connection(db)
     }
 
     /// `withVersion` for queries that cache nothing.
@@ -402,17 +405,8 @@ final class ConnectionPool: @unchecked Sendable {
         defer { lock.unlock() }
         reapScheduled = false
         let now = DispatchTime.now().uptimeNanoseconds
-        var open = false
-        for connection in idle {
-            guard let since = connection.readSince else { continue }
-            if now &- since >= ConnectionPool.transactionLifetime {
-                connection.db.endRead()
-                connection.readSince = nil
-            } else {
-                open = true
-            }
-        }
-        if open { scheduleReap() }
+        for connection in idle { connection.endRead(ifOlderAt: now) }
+        if idle.contains(where: { $0.readSince != nil }) { scheduleReap() }
     }
 }
 

@@ -204,8 +204,7 @@ extension IndexReader {
                     }
                     if g.group == 0 { top = examples } else { intervals.append(PackedGroup(min: g.min, max: g.max, contains: g.contains, examples: examples)) }
                 }
-                let neighborIDs = neighbors.map { Int($0.key) }
-                let explanations = try self.explanations(db, version: version, latents: [id] + neighborIDs)
+                let explanations = try self.explanations(db, version: version, latents: [id] + neighbors.map { Int($0.key) })
                 let page = LatentPage(
                     id: id, stats: stats, histogramMin: histogramMin, histogramMax: histogramMax,
                     histogramCounts: PackedWords(view(arrays.0)), topLogits: PackedPairs(view(arrays.1)),

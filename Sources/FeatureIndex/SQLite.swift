@@ -70,7 +70,6 @@ public final class Database {
     /// Starts a read transaction and takes the file's shared lock; returns the connection's
     /// data version (`PRAGMA data_version`), which changes when another connection has
     /// committed since this one last looked.
-    @discardableResult
     public func beginRead() throws -> Int {
         try statement("BEGIN DEFERRED").run()
         let version = try statement("PRAGMA data_version")
