@@ -59,6 +59,7 @@ if want live; then
 say "== live: POST /api/activations, 128 tokens, SmolLM2 to layer 15 + a 16,384-latent TopK SAE"
 [ -f "$out/random-16k.safetensors" ] || python3 scripts/sae/make_random_sae.py "$out/random-16k.safetensors" --latents 16384 >/dev/null
 [ -f "$out/16k.sqlite" ] || "$bin" synth-index --latents 16384 --out "$out/16k.sqlite" >/dev/null 2>&1
+"$bin" migrate "$out/16k.sqlite" >/dev/null 2>&1  # a copy cached by an older saescope
 "$bin" serve --index "$out/16k.sqlite" --model "$gguf" --sae "$out/random-16k.safetensors" \
   --hook blocks.15.hook_resid_post --port 18199 --quiet >/dev/null 2>&1 &
 server=$!

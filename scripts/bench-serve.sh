@@ -19,6 +19,8 @@ bin=$(swift build -c release --show-bin-path)/saescope
 
 [ -f "$out/100k.sqlite" ] || "$bin" synth-index --latents 100000 --out "$out/100k.sqlite"
 [ -f "$out/1m.sqlite" ] || "$bin" synth-index --latents 1000000 --top 2 --intervals 1 --per-interval 1 --context 16 --out "$out/1m.sqlite"
+# Indexes cached by an older saescope are upgraded in place (nothing to do when current).
+for idx in "$out/100k.sqlite" "$out/1m.sqlite"; do "$bin" migrate "$idx" >/dev/null; done
 
 # Warm the OS page cache: the figures should measure the servers, not this machine's disk.
 cat "$out/100k.sqlite" "$out/1m.sqlite" > /dev/null

@@ -103,8 +103,18 @@ extension JSONWriter {
             o.key("tokens")
             o.array { a in tokens.writeDisplay(e.tokenIDs, to: &a) }
             o.key("activations")
-            o.array { a in for v in e.activations { a.number(v) } }
-            let peak = e.activations.peak
+            let activations = e.activations
+            o.array { a in
+                var next = 0
+                for k in 0..<activations.nonzeroCount {
+                    let (index, value) = activations.nonzero(k)
+                    a.zeros(index - next)
+                    a.number(value)
+                    next = index + 1
+                }
+                a.zeros(activations.count - next)
+            }
+            let peak = activations.peak
             o.key("max_index"); o.int(peak.index)
             o.key("max_activation"); o.number(peak.activation)
             o.key("document"); o.int(e.document)

@@ -188,6 +188,22 @@ struct JSONWriter: ~Copyable {
         if let value { number(value) } else { null() }
     }
 
+    /// `n` zeros as array members: a snippet's activations between those where it fires.
+    mutating func zeros(_ n: Int) {
+        guard n > 0 else { return }
+        separate()
+        // "0", then n − 1 × ",0" stored eight at a time (the buffer has room for the overshoot).
+        reserve(2 * n + 16)
+        buffer[count] = UInt8(ascii: "0")
+        let pairs = SIMD8<UInt16>(repeating: (UInt16(UInt8(ascii: ",")) | UInt16(UInt8(ascii: "0")) << 8).littleEndian)
+        var i = 0
+        while i < 2 * (n - 1) {
+            UnsafeMutableRawPointer(buffer + count + 1 + i).storeBytes(of: pairs, as: SIMD8<UInt16>.self)
+            i += 16
+        }
+        count += 2 * n - 1
+    }
+
     /// Zeros, most of a snippet's activations, are written inline; the rest by `nonzero`.
     @inline(__always)
     mutating func number(_ value: Float) {

@@ -99,23 +99,13 @@ public final class IndexWriter {
                 .blob(Blob.pack(pairs: latent.neighbors.map { ($0.id, $0.cosine) }))
             ).run()
         let top = latent.topExamples.map(\.maxActivation).max() ?? 0
-        try writeGroup(latent: latent.id, group: 0, min: 0, max: Double(top), contains: 1, examples: latent.topExamples)
-        for (i, interval) in latent.intervals.enumerated() {
-            try writeGroup(latent: latent.id, group: i + 1, min: interval.min, max: interval.max,
-                           contains: interval.contains, examples: interval.examples)
-        }
+        let groups = [IntervalGroup(min: 0, max: Double(top), contains: 1, examples: latent.topExamples)] + latent.intervals
+        try db.statement("INSERT INTO examples (latent_id, groups) VALUES (?, ?)")
+            .bind(.int(latent.id), .blob(Blob.pack(groups: groups))).run()
         nLatents += 1
     }
 
-    private func writeGroup(latent: Int, group: Int, min: Double, max: Double, contains: Double, examples: [Example]) throws {
-        try db.statement("""
-            INSERT INTO example_groups (id, latent_id, grp, min, max, contains, count, examples) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """).bind(.int(latent * IndexWriter.groupsPerLatent + group), .int(latent), .int(group), .double(min), .double(max),
-                      .double(contains), .int(examples.count), .blob(Blob.pack(examples: examples))).run()
-    }
-
-    /// Groups one latent may have (its top examples and up to 63 intervals): the rowid of a
-    /// group is latent × 64 + group.
+    /// Groups one latent may have: its top examples and up to 63 intervals.
     public static let groupsPerLatent = 64
     /// One past the largest latent id an index can hold (2^56, far beyond any SAE).
     public static let maxLatentID = 1 << 56

@@ -58,17 +58,6 @@ public struct PackedWords: RandomAccessCollection {
     }
 }
 
-/// Little-endian f32 values read in place.
-public struct PackedFloats: RandomAccessCollection {
-    @usableFromInline let words: PackedWords
-
-    @inlinable init(_ raw: UnsafeRawBufferPointer) { words = PackedWords(raw) }
-
-    @inlinable public var startIndex: Int { 0 }
-    @inlinable public var endIndex: Int { words.endIndex }
-    @inlinable public subscript(i: Int) -> Float { Float(bitPattern: words[i]) }
-}
-
 /// (u32, f32) pairs read in place: logit tables (token id, value) and neighbours (id, cosine).
 public struct PackedPairs: RandomAccessCollection {
     @usableFromInline let words: PackedWords
@@ -87,11 +76,11 @@ public struct PackedExample {
     public let document: Int
     /// Token position of the snippet's first token in its document.
     public let position: Int
-    public let tokenIDs: PackedWords
+    public let tokenIDs: PackedTokenIDs
     /// This latent's activation at every token.
-    public let activations: PackedFloats
+    public let activations: PackedActivations
 
-    @inlinable init(document: Int, position: Int, tokenIDs: PackedWords, activations: PackedFloats) {
+    @inlinable init(document: Int, position: Int, tokenIDs: PackedTokenIDs, activations: PackedActivations) {
         (self.document, self.position, self.tokenIDs, self.activations) = (document, position, tokenIDs, activations)
     }
 
@@ -100,57 +89,171 @@ public struct PackedExample {
     }
 }
 
-/// A group's examples as `Blob.pack(examples:)` stores them: per example u32 document,
-/// u32 position, u32 n, n u32 token ids, n f32 activations. Checked whole when made, so
-/// iterating never reads past the bytes.
-public struct PackedExamples: Sequence {
-    @usableFromInline let words: PackedWords
-    public let count: Int
+/// Little-endian token ids read in place, 2 bytes each or 4 (`wide`).
+public struct PackedTokenIDs: RandomAccessCollection {
+    @usableFromInline let base: UnsafeRawPointer?
+    @usableFromInline let wide: Bool
+    public let endIndex: Int
 
-    static var empty: PackedExamples { PackedExamples(words: PackedWords(UnsafeRawBufferPointer(start: nil, count: 0)), count: 0) }
-
-    private init(words: PackedWords, count: Int) {
-        self.words = words
-        self.count = count
+    @inlinable init(base: UnsafeRawPointer?, count: Int, wide: Bool) {
+        (self.base, self.endIndex, self.wide) = (base, count, wide)
     }
 
-    /// nil when the bytes don't hold exactly `count` well-formed examples.
-    init?(_ raw: UnsafeRawBufferPointer, count: Int) {
-        guard raw.count % 4 == 0 else { return nil }
-        let words = PackedWords(raw)
-        var i = 0, found = 0
-        while i < words.count {
-            guard i + 3 <= words.count else { return nil }
-            let n = Int(words[i + 2])
-            guard n <= (words.count - i - 3) / 2 else { return nil }
-            i += 3 + 2 * n
-            found += 1
+    @inlinable public var startIndex: Int { 0 }
+    @inlinable public subscript(i: Int) -> UInt32 {
+        wide ? UInt32(littleEndian: base!.loadUnaligned(fromByteOffset: i &* 4, as: UInt32.self))
+             : UInt32(UInt16(littleEndian: base!.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)))
+    }
+}
+
+/// A snippet's activations read in place from their sparse form (`Blob.pack(groups:)`): the
+/// ascending positions of the activations that are not +0, and those activations. Most of a
+/// snippet's activations are zero: a TopK latent fires on a few tokens of a context.
+public struct PackedActivations: RandomAccessCollection {
+    /// Positions: u16 each, u32 when the snippet is longer than 65,536 tokens (`widePositions`).
+    @usableFromInline let positions: UnsafeRawPointer?
+    @usableFromInline let values: UnsafeRawPointer?
+    /// How many activations are stored (not +0).
+    public let nonzeroCount: Int
+    public let endIndex: Int
+
+    @inlinable init(count: Int, nonzeroCount: Int, positions: UnsafeRawPointer?, values: UnsafeRawPointer?) {
+        (endIndex, self.nonzeroCount, self.positions, self.values) = (count, nonzeroCount, positions, values)
+    }
+
+    /// Whether a snippet of `count` tokens stores its positions in 4 bytes.
+    @inlinable static func widePositions(_ count: Int) -> Bool { count > 1 << 16 }
+
+    /// The `k`th stored activation and its position, in order of position.
+    @inlinable public func nonzero(_ k: Int) -> (index: Int, value: Float) {
+        let index = PackedActivations.widePositions(endIndex)
+            ? Int(UInt32(littleEndian: positions!.loadUnaligned(fromByteOffset: k &* 4, as: UInt32.self)))
+            : Int(UInt16(littleEndian: positions!.loadUnaligned(fromByteOffset: k &* 2, as: UInt16.self)))
+        let bits = UInt32(littleEndian: values!.loadUnaligned(fromByteOffset: k &* 4, as: UInt32.self))
+        return (index, Float(bitPattern: bits))
+    }
+
+    @inlinable public var startIndex: Int { 0 }
+    /// A binary search over the stored positions; writers iterate with `nonzero(_:)` instead.
+    @inlinable public subscript(i: Int) -> Float {
+        var (lo, hi) = (0, nonzeroCount)
+        while lo < hi {
+            let mid = (lo &+ hi) >> 1
+            let entry = nonzero(mid)
+            if entry.index == i { return entry.value }
+            if entry.index < i { lo = mid &+ 1 } else { hi = mid }
         }
-        guard found == count else { return nil }
-        self.init(words: words, count: count)
+        return 0
+    }
+
+    /// The same as the generic `peak` (the first position of the largest activation, zeros
+    /// included), in one pass that reads each stored value once.
+    @inlinable public var peak: (index: Int, activation: Float) {
+        guard endIndex > 0 else { return (0, 0) }
+        var k = 0
+        var best = 0, bestValue: Float = 0
+        for i in 0..<endIndex {
+            var v: Float = 0
+            if k < nonzeroCount {
+                let entry = nonzero(k)
+                if entry.index == i { (v, k) = (entry.value, k &+ 1) }
+            }
+            if i == 0 || v > bestValue { (best, bestValue) = (i, v) }
+        }
+        return (best, bestValue)
+    }
+}
+
+/// A group's examples, read in place from a latent's `examples.groups` blob. Checked whole
+/// when made (`PackedGroups.init?`), so iterating never reads past the bytes.
+public struct PackedExamples: Sequence {
+    @usableFromInline let raw: UnsafeRawBufferPointer
+    @usableFromInline let wideTokens: Bool
+    public let count: Int
+
+    static var empty: PackedExamples { PackedExamples(raw: UnsafeRawBufferPointer(start: nil, count: 0), wideTokens: false, count: 0) }
+
+    init(raw: UnsafeRawBufferPointer, wideTokens: Bool, count: Int) {
+        (self.raw, self.wideTokens, self.count) = (raw, wideTokens, count)
     }
 
     public struct Iterator: IteratorProtocol {
-        @usableFromInline let words: PackedWords
+        @usableFromInline let examples: PackedExamples
         @usableFromInline var offset = 0
+        @usableFromInline var remaining: Int
 
-        @inlinable init(words: PackedWords) { self.words = words }
+        @inlinable init(_ examples: PackedExamples) {
+            self.examples = examples
+            remaining = examples.count
+        }
 
         @inlinable public mutating func next() -> PackedExample? {
-            guard offset < words.count else { return nil }
-            let n = Int(words[offset + 2])
-            let start = (offset + 3) * 4
+            guard remaining > 0, let base = examples.raw.baseAddress else { return nil }
+            remaining &-= 1
+            let start = offset
+            let word = { (i: Int) in Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: start &+ 4 &* i, as: UInt32.self))) }
+            let (n, nonzero) = (word(2), word(3))
+            let ids = base + (start &+ 16)
+            let positions = ids + n &* (examples.wideTokens ? 4 : 2)
+            let values = positions + nonzero &* (PackedActivations.widePositions(n) ? 4 : 2)
             let example = PackedExample(
-                document: Int(words[offset]), position: Int(words[offset + 1]),
-                tokenIDs: PackedWords(UnsafeRawBufferPointer(rebasing: words.raw[start..<start + 4 * n])),
-                activations: PackedFloats(UnsafeRawBufferPointer(rebasing: words.raw[start + 4 * n..<start + 8 * n])))
-            offset += 3 + 2 * n
+                document: word(0), position: word(1),
+                tokenIDs: PackedTokenIDs(base: ids, count: n, wide: examples.wideTokens),
+                activations: PackedActivations(count: n, nonzeroCount: nonzero, positions: positions, values: values))
+            offset = base.distance(to: values) &+ nonzero &* 4
             return example
         }
     }
 
-    @inlinable public func makeIterator() -> Iterator { Iterator(words: words) }
+    @inlinable public func makeIterator() -> Iterator { Iterator(self) }
     public var underestimatedCount: Int { count }
+}
+
+/// A latent's example groups as `Blob.pack(groups:)` stores them, checked whole:
+///   u8 token id width (2 or 4), u8 group count (group 0 holds the top examples), then per
+///   group f64 min, f64 max, f64 contains, u32 count and its examples, each:
+///   u32 document, u32 position, u32 n, u32 nonzero, n token ids, nonzero positions (u16, or
+///   u32 when n > 65,536), nonzero f32 activations: those that are not +0, in order of position.
+struct PackedGroups {
+    var top = PackedExamples.empty
+    var intervals: [PackedGroup] = []
+
+    /// nil when the bytes are not exactly well-formed groups.
+    init?(_ raw: UnsafeRawBufferPointer) {
+        guard !raw.isEmpty else { return }
+        guard raw.count >= 2, let base = raw.baseAddress, [2, 4].contains(raw[0]), raw[1] > 0 else { return nil }
+        let wide = raw[0] == 4
+        var offset = 2
+        func u32() -> Int { defer { offset += 4 }; return Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt32.self))) }
+        func f64() -> Double { defer { offset += 8 }; return Double(bitPattern: UInt64(littleEndian: base.loadUnaligned(fromByteOffset: offset, as: UInt64.self))) }
+        for group in 0..<Int(raw[1]) {
+            guard raw.count - offset >= 28 else { return nil }
+            let (min, max, contains, count) = (f64(), f64(), f64(), u32())
+            let start = offset
+            for _ in 0..<count {
+                guard raw.count - offset >= 16 else { return nil }
+                offset += 8
+                let (n, nonzero) = (u32(), u32())
+                let positionWidth = PackedActivations.widePositions(n) ? 4 : 2
+                // Sizes checked by division first: a count near 2^32 must not overflow.
+                guard n <= (raw.count - offset) / (wide ? 4 : 2) else { return nil }
+                offset += n * (wide ? 4 : 2)
+                guard nonzero <= n, nonzero <= (raw.count - offset) / (positionWidth + 4) else { return nil }
+                var previous = -1
+                for k in 0..<nonzero {
+                    let p = positionWidth == 2
+                        ? Int(UInt16(littleEndian: base.loadUnaligned(fromByteOffset: offset + 2 * k, as: UInt16.self)))
+                        : Int(UInt32(littleEndian: base.loadUnaligned(fromByteOffset: offset + 4 * k, as: UInt32.self)))
+                    guard p > previous, p < n else { return nil }
+                    previous = p
+                }
+                offset += nonzero * (positionWidth + 4)
+            }
+            let examples = PackedExamples(raw: UnsafeRawBufferPointer(rebasing: raw[start..<offset]), wideTokens: wide, count: count)
+            if group == 0 { top = examples } else { intervals.append(PackedGroup(min: min, max: max, contains: contains, examples: examples)) }
+        }
+        guard offset == raw.count else { return nil }
+    }
 }
 
 extension IndexReader {
@@ -158,7 +261,7 @@ extension IndexReader {
     /// call; nil (without calling `body`) if the index has no latent `id`. `body` runs inside
     /// the read transaction, holding one of the pool's connections: keep it short.
     public func withLatentPage<T>(id: Int, _ body: (LatentPage) throws -> T) throws -> T? {
-        // Group rowids are id × 64 + group: larger ids can't be in an index (the writer refuses them).
+        // Larger ids can't be in an index (the writer refuses them).
         guard id >= 0, id < IndexWriter.maxLatentID else { return nil }
         return try pool.withVersion { db, version in
             let row = try db.statement("""
@@ -183,32 +286,19 @@ extension IndexReader {
             let (histogramMin, histogramMax) = (row.double(6), row.double(7))
             let arrays = (keep(row, 8), keep(row, 9), keep(row, 10), keep(row, 11))
 
-            var groups: [(group: Int, min: Double, max: Double, contains: Double, count: Int, bytes: Range<Int>)] = []
-            let first = id * IndexWriter.groupsPerLatent
-            let groupRows = try db.statement("""
-                SELECT grp, min, max, contains, count, examples FROM example_groups WHERE id BETWEEN ? AND ? ORDER BY id
-                """).bind(.int(first), .int(first + IndexWriter.groupsPerLatent - 1))
-            while try groupRows.step() {
-                groups.append((groupRows.int(0), groupRows.double(1), groupRows.double(2), groupRows.double(3),
-                               groupRows.int(4), keep(groupRows, 5)))
-            }
+            let examples = try db.statement("SELECT groups FROM examples WHERE latent_id = ?").bind(.int(id))
+            let groupBytes = try examples.step() ? keep(examples, 0) : 0..<0
             return try bytes.withUnsafeBytes { all in
                 let view = { (r: Range<Int>) in UnsafeRawBufferPointer(rebasing: all[r]) }
                 let neighbors = PackedPairs(view(arrays.3))
-                var top = PackedExamples.empty
-                var intervals: [PackedGroup] = []
-                intervals.reserveCapacity(groups.count)
-                for g in groups {
-                    guard let examples = PackedExamples(view(g.bytes), count: g.count) else {
-                        throw IndexReadError.unreadable(path, "latent \(id), example group \(g.group) holds malformed examples")
-                    }
-                    if g.group == 0 { top = examples } else { intervals.append(PackedGroup(min: g.min, max: g.max, contains: g.contains, examples: examples)) }
+                guard let groups = PackedGroups(view(groupBytes)) else {
+                    throw IndexReadError.unreadable(path, "latent \(id) has malformed example groups")
                 }
                 let explanations = try self.explanations(db, version: version, latents: [id] + neighbors.map { Int($0.key) })
                 let page = LatentPage(
                     id: id, stats: stats, histogramMin: histogramMin, histogramMax: histogramMax,
                     histogramCounts: PackedWords(view(arrays.0)), topLogits: PackedPairs(view(arrays.1)),
-                    bottomLogits: PackedPairs(view(arrays.2)), neighbors: neighbors, topExamples: top, intervals: intervals,
+                    bottomLogits: PackedPairs(view(arrays.2)), neighbors: neighbors, topExamples: groups.top, intervals: groups.intervals,
                     explanations: explanations[0], neighborExplanations: explanations.dropFirst().map(\.first))
                 return try body(page)
             }

@@ -14,7 +14,7 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 }
 
 // SQLite copies bound text and blobs when told SQLITE_TRANSIENT; Swift can't import the macro.
-private let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+let SQLITE_TRANSIENT = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
 /// One SQLite connection. Not thread-safe: use one per thread (see `IndexReader`'s pool).
 public final class Database {

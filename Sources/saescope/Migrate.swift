@@ -10,25 +10,50 @@ struct Migrate: ParsableCommand {
     @Argument(help: "The index to upgrade.")
     var path: String
 
+    /// A migration that rewrites a table leaves its old pages free inside the file: VACUUM
+    /// gives them back. Returns the bytes reclaimed; a failure (say, no room for the copy
+    /// VACUUM makes) only leaves the file larger than it needs to be.
+    private func compact(_ db: Database) throws -> Int {
+        func pragma(_ name: String) throws -> Int {
+            let row = try db.statement("PRAGMA \(name)")
+            defer { db.finishStatements() }
+            return try row.step() ? row.int(0) : 0
+        }
+        let (free, pageSize) = (try pragma("freelist_count"), try pragma("page_size"))
+        guard free > 0 else { return 0 }
+        note("compacting \(path): \((free * pageSize) >> 20) MB of freed pages …")
+        do {
+            try db.execute("VACUUM")
+        } catch {
+            note("warning: could not compact \(path) (\(error)); it works as it is, only larger")
+            return 0
+        }
+        return free * pageSize
+    }
+
     func run() throws {
         try reportingErrors {
             try IndexFile.check(path)
             let migrator = try Migrator.bundled()
             let applied: [String]
+            let db: Database
             do {
-                let db = try Database(path: path, readOnly: false)
-                if try migrator.applied(in: db).isEmpty {
+                db = try Database(path: path, readOnly: false)
+                guard let current = try migrator.applied(in: db).keys.max() else {
                     throw MigrationError.notAnIndex(path: path, reason: "it has no schema_migrations table")
                 }
+                if current < migrator.latestVersion { note("upgrading \(path) from schema v\(current) to v\(migrator.latestVersion) …") }
                 applied = try migrator.migrate(db)
             } catch let error as SQLiteError {
                 throw IndexReadError.unreadable(path, error.message)
             }
             if applied.isEmpty {
                 print("\(path) is up to date (schema v\(migrator.latestVersion))")
-            } else {
-                print("migrated \(path) to schema v\(migrator.latestVersion): applied \(applied.joined(separator: ", "))")
+                return
             }
+            let reclaimed = try compact(db)
+            print("migrated \(path) to schema v\(migrator.latestVersion): applied \(applied.joined(separator: ", "))"
+                  + (reclaimed > 0 ? "; the file shrank by \(reclaimed >> 20) MB" : ""))
         }
     }
 }
