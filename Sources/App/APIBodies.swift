@@ -1,77 +1,89 @@
 import FeatureIndex
 
-/// Every vocabulary token's text as a JSON string literal, escaped once at start-up and kept
-/// in one flat buffer: a latent's page holds hundreds of tokens, and copying cached bytes
-/// (without even a retain per token) is the cheapest way to write them.
+/// Every vocabulary token's text as a JSON string literal, escaped once at start-up: a latent's
+/// page holds hundreds of tokens, and copying cached bytes (without even a retain per token) is
+/// the cheapest way to write them.
 struct TokenJSON: Sendable {
     let vocabulary: Vocabulary
-    /// Every token's literal back to back; 16 zero bytes follow the last one, so every literal
-    /// can be copied in whole 16-byte pieces (`JSONWriter.raw(padded:)`).
-    private let bytes: [UInt8]
-    /// Per token, where its literal is and whether it is whole characters
-    /// (`Vocabulary.wholeCharacterTokens`), in one word: a token costs one random read.
-    private let entries: [Entry]
-
-    private struct Entry {
-        let bits: UInt64
-        init(offset: Int, length: Int, whole: Bool) {
-            precondition(length < 1 << 20, "a token's JSON literal over 1 MB")
-            bits = UInt64(offset) << 21 | UInt64(length) << 1 | (whole ? 1 : 0)
-        }
-        var offset: Int { Int(bits >> 21) }
-        var length: Int { Int(bits >> 1) & 0xF_FFFF }
-        var isWhole: Bool { bits & 1 == 1 }
-    }
+    /// 16 bytes per token. A literal of up to 15 bytes (most are) is held in its entry itself,
+    /// so a token costs one random read; byte 15 then holds `inline | whole | length`. A longer
+    /// one is in `long`: its offset (u64 at byte 0) and length (u32 at byte 8).
+    private let entries: [UInt8]
+    /// The longer literals back to back, followed by 16 zero bytes: every literal, inline or
+    /// not, can be copied in whole 16-byte pieces (`JSONWriter.raw(padded:)`).
+    private let long: [UInt8]
+    private static let inline: UInt8 = 0x80, whole: UInt8 = 0x40
 
     init(_ vocabulary: Vocabulary) {
         self.vocabulary = vocabulary
         let whole = vocabulary.wholeCharacterTokens
-        var bytes: [UInt8] = [], entries: [Entry] = []
-        for id in 0..<UInt32(vocabulary.count) {
+        var entries = [UInt8](repeating: 0, count: 16 * vocabulary.count), long: [UInt8] = []
+        for id in 0..<vocabulary.count {
             // The token alone; partial characters show as U+FFFD, as `Vocabulary.text` does.
-            let literal = JSONWriter.encoded(Array(vocabulary.text(id).utf8)[...])
-            entries.append(Entry(offset: bytes.count, length: literal.count, whole: whole[Int(id)]))
-            bytes += literal
+            let literal = JSONWriter.encoded(Array(vocabulary.text(UInt32(id)).utf8)[...])
+            let flags = whole[id] ? TokenJSON.whole : 0
+            if literal.count < 16 {
+                entries.replaceSubrange(16 * id..<16 * id + literal.count, with: literal)
+                entries[16 * id + 15] = TokenJSON.inline | flags | UInt8(literal.count)
+            } else {
+                withUnsafeBytes(of: UInt64(long.count).littleEndian) { entries.replaceSubrange(16 * id..<16 * id + 8, with: $0) }
+                withUnsafeBytes(of: UInt32(literal.count).littleEndian) { entries.replaceSubrange(16 * id + 8..<16 * id + 12, with: $0) }
+                entries[16 * id + 15] = flags
+                long += literal
+            }
         }
-        self.bytes = bytes + [UInt8](repeating: 0, count: 16)
         self.entries = entries
+        self.long = long + [UInt8](repeating: 0, count: 16)
+    }
+
+    /// Token `id`'s literal: where it starts (readable in 16-byte pieces), its length, and
+    /// whether the token is whole characters (`Vocabulary.wholeCharacterTokens`).
+    @inline(__always)
+    private static func literal(_ id: Int, entries: UnsafePointer<UInt8>, long: UnsafePointer<UInt8>) -> (UnsafePointer<UInt8>, Int, whole: Bool) {
+        let entry = entries + 16 &* id
+        let flags = entry[15]
+        if flags & inline != 0 { return (entry, Int(flags & 0x0F), flags & whole != 0) }
+        let raw = UnsafeRawPointer(entry)
+        return (long + Int(UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))),
+                Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt32.self))), flags & whole != 0)
+    }
+
+    private func withTables<T>(_ body: (UnsafePointer<UInt8>, UnsafePointer<UInt8>) -> T) -> T {
+        entries.withUnsafeBufferPointer { e in long.withUnsafeBufferPointer { l in body(e.baseAddress!, l.baseAddress!) } }
     }
 
     /// Appends token `id`'s literal (its text on its own) to `writer`.
     func write(_ id: UInt32, to writer: inout JSONWriter) {
-        guard Int(id) < entries.count else { return writer.string("<\(id)>") }
-        let entry = entries[Int(id)]
-        bytes.withUnsafeBufferPointer { writer.raw(padded: $0.baseAddress! + entry.offset, count: entry.length) }
+        guard Int(id) < vocabulary.count else { return writer.string("<\(id)>") }
+        withTables { entries, long in
+            let (start, length, _) = TokenJSON.literal(Int(id), entries: entries, long: long)
+            writer.raw(padded: start, count: length)
+        }
     }
 
     /// Appends the display strings of a token sequence (`Vocabulary.forEachDisplay`): cached
     /// literals for whole-character tokens, the general path only for runs of partial ones.
     func writeDisplay<IDs: RandomAccessCollection<UInt32>>(_ ids: IDs, to writer: inout JSONWriter) where IDs.Index == Int {
-        bytes.withUnsafeBufferPointer { buffer in
-            entries.withUnsafeBufferPointer { entries in
-                let base = buffer.baseAddress!
-                func wholeEntry(_ id: UInt32) -> Entry? {
-                    Int(id) < entries.count && entries[Int(id)].isWhole ? entries[Int(id)] : nil
+        let count = vocabulary.count
+        withTables { entries, long in
+            var i = 0
+            while i < ids.count {
+                if Int(ids[i]) < count, case let (start, length, true) = TokenJSON.literal(Int(ids[i]), entries: entries, long: long) {
+                    writer.raw(padded: start, count: length)
+                    i += 1
+                    continue
                 }
-                var i = 0
-                while i < ids.count {
-                    if let entry = wholeEntry(ids[i]) {
-                        writer.raw(padded: base + entry.offset, count: entry.length)
-                        i += 1
-                        continue
+                var end = i + 1
+                while end < ids.count, !(Int(ids[end]) < count && TokenJSON.literal(Int(ids[end]), entries: entries, long: long).whole) { end += 1 }
+                vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
+                    switch piece {
+                    case .token(let id):
+                        let (start, length, _) = TokenJSON.literal(Int(id), entries: entries, long: long)
+                        writer.raw(padded: start, count: length)
+                    case .text(let bytes): writer.string(utf8: bytes)
                     }
-                    var end = i + 1
-                    while end < ids.count, wholeEntry(ids[end]) == nil { end += 1 }
-                    vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
-                        switch piece {
-                        case .token(let id):
-                            let entry = entries[Int(id)]
-                            writer.raw(padded: base + entry.offset, count: entry.length)
-                        case .text(let bytes): writer.string(utf8: bytes)
-                        }
-                    }
-                    i = end
                 }
+                i = end
             }
         }
     }

@@ -147,19 +147,22 @@ public struct PackedActivations: RandomAccessCollection {
     }
 
     /// The same as the generic `peak` (the first position of the largest activation, zeros
-    /// included), in one pass that reads each stored value once.
+    /// included), reading only the stored activations: of a run of zeros only the first can
+    /// take the lead.
     @inlinable public var peak: (index: Int, activation: Float) {
         guard endIndex > 0 else { return (0, 0) }
-        var k = 0
         var best = 0, bestValue: Float = 0
-        for i in 0..<endIndex {
-            var v: Float = 0
-            if k < nonzeroCount {
-                let entry = nonzero(k)
-                if entry.index == i { (v, k) = (entry.value, k &+ 1) }
-            }
+        var next = 0  // the first position not yet seen
+        func consider(_ i: Int, _ v: Float) {
             if i == 0 || v > bestValue { (best, bestValue) = (i, v) }
         }
+        for k in 0..<nonzeroCount {
+            let (index, value) = nonzero(k)
+            if index > next { consider(next, 0) }
+            consider(index, value)
+            next = index &+ 1
+        }
+        if next < endIndex { consider(next, 0) }
         return (best, bestValue)
     }
 }
