@@ -1,5 +1,6 @@
-/// Packing of the index's array columns: little-endian u32 / f32 values, back to back. They are
-/// read in place by `PackedWords`, `PackedPairs` and `PackedGroups` (LatentPage.swift).
+/// Packing of the index's blob columns, little-endian: arrays of u32 / f32 values back to back,
+/// and a latent's example groups. They are read in place by `PackedWords`, `PackedPairs` and
+/// `PackedGroups` (LatentPage.swift).
 enum Blob {
     static func pack(_ values: [UInt32]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: values.count * 4)
