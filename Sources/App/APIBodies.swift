@@ -66,15 +66,20 @@ struct TokenJSON: Sendable {
     func writeDisplay<IDs: RandomAccessCollection<UInt32>>(_ ids: IDs, to writer: inout JSONWriter) where IDs.Index == Int {
         let count = vocabulary.count
         withTables { entries, long in
+            func wholeLiteral(_ id: UInt32) -> (UnsafePointer<UInt8>, Int)? {
+                guard Int(id) < count else { return nil }
+                let (start, length, whole) = TokenJSON.literal(Int(id), entries: entries, long: long)
+                return whole ? (start, length) : nil
+            }
             var i = 0
             while i < ids.count {
-                if Int(ids[i]) < count, case let (start, length, true) = TokenJSON.literal(Int(ids[i]), entries: entries, long: long) {
+                if let (start, length) = wholeLiteral(ids[i]) {
                     writer.raw(padded: start, count: length)
                     i += 1
                     continue
                 }
                 var end = i + 1
-                while end < ids.count, !(Int(ids[end]) < count && TokenJSON.literal(Int(ids[end]), entries: entries, long: long).whole) { end += 1 }
+                while end < ids.count, wholeLiteral(ids[end]) == nil { end += 1 }
                 vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
                     switch piece {
                     case .token(let id):

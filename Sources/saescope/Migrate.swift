@@ -13,22 +13,19 @@ struct Migrate: ParsableCommand {
     /// A migration that rewrites a table leaves its old pages free inside the file: VACUUM
     /// gives them back. Returns the bytes reclaimed; a failure (say, no room for the copy
     /// VACUUM makes) only leaves the file larger than it needs to be.
-    private func compact(_ db: Database) throws -> Int {
-        func pragma(_ name: String) throws -> Int {
-            let row = try db.statement("PRAGMA \(name)")
-            defer { db.finishStatements() }
-            return try row.step() ? row.int(0) : 0
-        }
-        let (free, pageSize) = (try pragma("freelist_count"), try pragma("page_size"))
-        guard free > 0 else { return 0 }
-        note("compacting \(path): \((free * pageSize) >> 20) MB of freed pages …")
+    private func compact(_ db: Database) -> Int {
         do {
+            let free = try db.statement("SELECT freelist_count * page_size FROM pragma_freelist_count(), pragma_page_size()")
+            let bytes = try free.step() ? free.int(0) : 0
+            db.finishStatements()
+            guard bytes > 0 else { return 0 }
+            note("compacting \(path): \(bytes >> 20) MB of freed pages …")
             try db.execute("VACUUM")
+            return bytes
         } catch {
             note("warning: could not compact \(path) (\(error)); it works as it is, only larger")
             return 0
         }
-        return free * pageSize
     }
 
     func run() throws {
@@ -51,7 +48,7 @@ struct Migrate: ParsableCommand {
                 print("\(path) is up to date (schema v\(migrator.latestVersion))")
                 return
             }
-            let reclaimed = try compact(db)
+            let reclaimed = compact(db)
             print("migrated \(path) to schema v\(migrator.latestVersion): applied \(applied.joined(separator: ", "))"
                   + (reclaimed > 0 ? "; the file shrank by \(reclaimed >> 20) MB" : ""))
         }
