@@ -23,8 +23,8 @@ public enum FeatureSort: String, Sendable, CaseIterable {
 }
 
 /// Reads an index, read-only and thread-safe: each query borrows a connection from a pool.
-/// Metadata, summary and vocabulary are loaded once at open; nothing else scales with the
-/// number of latents at open or per request.
+/// Metadata, summary and vocabulary are loaded once at open; besides the explanation cache's
+/// table (at most 6 MB), nothing scales with the number of latents at open or per request.
 public final class IndexReader: Sendable {
     public let path: String
     public let metadata: IndexMetadata
@@ -33,7 +33,7 @@ public final class IndexReader: Sendable {
     public let schemaVersion: Int
     let pool: ConnectionPool
     /// Preferred explanations of recently shown latents (the index is read-only while served).
-    private let explanationCache = ExplanationCache(capacity: 262_144)
+    private let explanationCache: ExplanationCache
     /// Search key (`Vocabulary.searchKey`) → token ids, and exact display text → token ids.
     private let tokensByKey: [String: [UInt32]]
     private let tokensByText: [String: [UInt32]]
@@ -84,6 +84,8 @@ public final class IndexReader: Sendable {
         }
         tokensByKey = byKey
         tokensByText = byText
+        // A slot for every latent, up to 262,144 slots (6 MB).
+        explanationCache = ExplanationCache(capacity: min(262_144, max(1, summary.latents)))
     }
 
     /// Everything about one latent, or nil if the index has no latent `id`.
@@ -237,68 +239,61 @@ public final class IndexReader: Sendable {
     }
 }
 
-/// A bounded map from latent id to its explanations (preferred first; empty when it has none),
-/// with two halves: when the young one fills up, the old one is dropped, so memory stays under
-/// `capacity` entries and recently used entries survive.
+/// A bounded map from latent id to its explanations (preferred first; empty when it has none):
+/// a table of `capacity` slots (a power of two), latent `id` in slot `id & (capacity − 1)`. Latent
+/// ids are dense, so an index of up to `capacity` latents has a slot for each, and a larger one
+/// keeps the latest of the ids sharing a slot. A lookup is one load, with no hashing.
 ///
-/// Entries belong to a version of the index file (`ConnectionPool.withVersion`): a reader whose
-/// transaction sees a newer version empties the cache, and entries read in an older one are
-/// not stored. So explanations imported while serving show up at once, even on latents shown
-/// before.
+/// Entries belong to a version of the index file (`ConnectionPool.withVersion`): once a reader's
+/// transaction sees a newer version, entries stored in older ones no longer count, and entries
+/// read in an older one are not stored. So explanations imported while serving show up at once,
+/// even on latents shown before.
 final class ExplanationCache: @unchecked Sendable {
+    private struct Slot {
+        var id = -1
+        var version = 0
+        var explanations: [Explanation] = []
+    }
     private let lock = NSLock()
-    private let capacity: Int
-    private var young: [Int: [Explanation]] = [:]
-    private var old: [Int: [Explanation]] = [:]
+    private var slots: [Slot]
+    private let mask: Int
+    /// The newest version any reader has seen.
     private var version = 0
 
-    init(capacity: Int) { self.capacity = capacity }
+    /// A cache of `capacity` slots (rounded up to a power of two).
+    init(capacity: Int) {
+        var size = 1
+        while size < capacity { size <<= 1 }
+        slots = Array(repeating: Slot(), count: size)
+        mask = size - 1
+    }
 
     /// The explanations of each of `ids` as of index `version`, nil where not cached.
     func lookup(_ ids: [Int], version: Int) -> [[Explanation]?] {
-        var dropped: [[Int: [Explanation]]] = []
         lock.lock()
-        adopt(version, dropping: &dropped)
-        let found = ids.map { id -> [Explanation]? in
-            if let hit = young[id] { return hit }
-            if let hit = old[id] {
-                insert(id, hit, dropping: &dropped)
-                return hit
+        defer { lock.unlock() }
+        self.version = max(self.version, version)
+        return slots.withUnsafeBufferPointer { slots in
+            ids.map { id in
+                let slot = slots[id & mask]
+                return slot.id == id && slot.version == self.version ? slot.explanations : nil
             }
-            return nil
         }
-        lock.unlock()
-        return found
     }
 
     func store(_ entries: [(Int, [Explanation])], version: Int) {
-        var dropped: [[Int: [Explanation]]] = []
+        var replaced: [[Explanation]] = []
+        replaced.reserveCapacity(entries.count)
         lock.lock()
-        adopt(version, dropping: &dropped)
+        self.version = max(self.version, version)
         if version == self.version {
-            for (id, explanations) in entries { insert(id, explanations, dropping: &dropped) }
+            for (id, explanations) in entries {
+                replaced.append(slots[id & mask].explanations)
+                slots[id & mask] = Slot(id: id, version: version, explanations: explanations)
+            }
         }
         lock.unlock()
-    }
-
-    // A dropped half (up to 131,072 lists) is freed by the caller after unlocking: freeing takes
-    // milliseconds, and other requests would wait for the lock meanwhile.
-
-    private func adopt(_ version: Int, dropping dropped: inout [[Int: [Explanation]]]) {
-        guard version > self.version else { return }
-        dropped += [young, old]
-        young = [:]
-        old = [:]
-        self.version = version
-    }
-
-    private func insert(_ id: Int, _ explanations: [Explanation], dropping dropped: inout [[Int: [Explanation]]]) {
-        if young.count >= capacity / 2 {
-            dropped.append(old)
-            old = young
-            young = [:]
-        }
-        young[id] = explanations
+        // The replaced lists are freed here, after unlocking.
     }
 }
 
