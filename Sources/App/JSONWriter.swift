@@ -161,16 +161,14 @@ struct JSONWriter: ~Copyable {
     }
 
     private mutating func appendInteger(_ value: Int) {
-        // Digits right-aligned in a scratch run, then copied (no String on the way).
+        // Counted first, the digits go straight to their place (no String on the way).
         reserve(21)
         if value < 0 { buffer[count] = UInt8(ascii: "-"); count += 1 }
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &scratch) { raw in
-            let end = raw.baseAddress!.assumingMemoryBound(to: UInt8.self) + 24
-            let n = DecimalDigits.write(UInt64(value.magnitude), before: end)
-            for i in 0..<n { buffer[count + i] = end[i - n] }
-            count += n
-        }
+        let magnitude = UInt64(value.magnitude)
+        var n = 1, rest = magnitude
+        while rest >= 10_000 { rest /= 10_000; n += 4 }
+        n += rest >= 100 ? (rest >= 1_000 ? 3 : 2) : (rest >= 10 ? 1 : 0)
+        count += DecimalDigits.write(magnitude, before: buffer + count + n)
     }
 
     /// Non-finite numbers have no JSON form and are written as null.

@@ -81,36 +81,34 @@ public struct Vocabulary: Sendable {
     /// give each token the characters that start in it, or the one it is a middle part of.
     private func displayPartialRun(_ ids: ArraySlice<UInt32>, _ body: (DisplayPiece) -> Void) {
         var bytes: [UInt8] = []
-        var ranges: [Range<Int>?] = []  // nil: an unknown id, which adds no bytes
-        for id in ids {
-            guard Int(id) < tokens.count else { ranges.append(nil); continue }
-            let start = bytes.count
-            bytes += tokens[Int(id)].bytes
-            ranges.append(start..<bytes.count)
-        }
-        // Character boundaries: starts[c] is where character c begins; starts.last == bytes.count.
-        var starts: [Int] = [], valid: [Bool] = []
+        for id in ids where Int(id) < tokens.count { bytes += tokens[Int(id)].bytes }
+        // Where each character begins, and whether it is valid UTF-8; a last entry marks the end.
+        var characters: [(start: Int, valid: Bool)] = []
+        characters.reserveCapacity(bytes.count + 1)
         var i = 0
         while i < bytes.count {
             let n = Vocabulary.sequenceLength(bytes, at: i)
-            starts.append(i)
-            valid.append(n > 0)
+            characters.append((i, n > 0))
             i += n > 0 ? n : Vocabulary.invalidLength(bytes, at: i)
         }
-        let characters = starts.count
-        starts.append(bytes.count)
+        let count = characters.count
+        characters.append((bytes.count, true))
 
         func emit(_ first: Int, _ last: Int) {  // characters first...last
-            let slice = bytes[starts[first]..<starts[last + 1]]
-            body(.text(valid[first...last].allSatisfy { $0 } ? slice : Array(String(decoding: slice, as: UTF8.self).utf8)[...]))
+            let slice = bytes[characters[first].start..<characters[last + 1].start]
+            let valid = characters[first...last].allSatisfy(\.valid)
+            body(.text(valid ? slice : Array(String(decoding: slice, as: UTF8.self).utf8)[...]))
         }
         var c = 0  // the first character starting at or after the current token's start
-        for (k, range) in ranges.enumerated() {
-            guard let range else { body(.text(Array("<\(ids[ids.startIndex + k])>".utf8)[...])); continue }
-            if range.isEmpty { body(.text([][...])); continue }
-            while c < characters && starts[c] < range.lowerBound { c += 1 }
+        var tokenStart = 0
+        for id in ids {
+            guard Int(id) < tokens.count else { body(.text(Array("<\(id)>".utf8)[...])); continue }
+            let tokenEnd = tokenStart + tokens[Int(id)].bytes.count
+            defer { tokenStart = tokenEnd }
+            if tokenEnd == tokenStart { body(.text([][...])); continue }
+            while c < count && characters[c].start < tokenStart { c += 1 }
             var last = c
-            while last < characters && starts[last] < range.upperBound { last += 1 }
+            while last < count && characters[last].start < tokenEnd { last += 1 }
             if last > c {
                 emit(c, last - 1)  // the characters that start in this token, whole
             } else if c > 0 {
