@@ -73,7 +73,29 @@ struct TokenJSON: Sendable {
             }
             var i = 0
             while i < ids.count {
-                if let (start, length) = wholeLiteral(ids[i]) {
+                // Most tokens: whole characters, literal inline. Each is a comma and one 16-byte
+                // copy straight from its entry, in chunks with room reserved for all.
+                let chunkEnd = min(ids.count, i + 256)
+                writer.appendMembers(reserving: 17 * (chunkEnd - i) + 16) { out, hasMember in
+                    var p = out, member = hasMember
+                    while i < chunkEnd {
+                        let id = Int(ids[i])
+                        guard id < count else { break }
+                        let entry = entries + 16 &* id
+                        let flags = entry[15]
+                        guard flags & (TokenJSON.inline | TokenJSON.whole) == TokenJSON.inline | TokenJSON.whole else { break }
+                        p.pointee = UInt8(ascii: ",")
+                        if member { p += 1 }
+                        UnsafeMutableRawPointer(p).storeBytes(of: UnsafeRawPointer(entry).loadUnaligned(as: SIMD16<UInt8>.self),
+                                                              as: SIMD16<UInt8>.self)
+                        p += Int(flags & 0x0F)
+                        member = true
+                        i += 1
+                    }
+                    return (p - out, member)
+                }
+                guard i < chunkEnd, i < ids.count else { continue }
+                if let (start, length) = wholeLiteral(ids[i]) {  // a long literal
                     writer.raw(padded: start, count: length)
                     i += 1
                     continue

@@ -148,6 +148,19 @@ struct JSONWriter: ~Copyable {
         count += n
     }
 
+    /// For hot loops that write many small members themselves (`TokenJSON.writeDisplay`):
+    /// `body` gets the write position, with room for `capacity` bytes, and whether the current
+    /// container has a member already; it returns how many bytes it wrote, commas included, and
+    /// whether it wrote a member.
+    @inline(__always)
+    mutating func appendMembers(reserving capacity: Int,
+                                _ body: (_ out: UnsafeMutablePointer<UInt8>, _ hasMember: Bool) -> (count: Int, wroteMember: Bool)) {
+        reserve(capacity)
+        let (n, wroteMember) = body(buffer + count, hasMember)
+        count += n
+        hasMember = hasMember || wroteMember
+    }
+
     /// `value` as a JSON string literal, quotes included, for caching.
     static func encoded(_ value: ArraySlice<UInt8>) -> [UInt8] {
         var w = JSONWriter(capacity: value.count + 2)
@@ -240,11 +253,35 @@ struct JSONWriter: ~Copyable {
         s.withUTF8 { appendEscaped($0) }
     }
 
-    /// Copies runs that need no escaping in one go; escapes `"`, `\` and control characters.
+    /// Whether any of the 8 bytes of `word` needs escaping: below 0x20, `"`, `\` or DEL. Exact
+    /// (the borrows that can make such tests misfire only follow a byte that does match).
+    @inline(__always)
+    private static func needsEscaping(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+        let below = (word &- 0x20 &* ones) & ~word & highs
+        return below | hasZero(word ^ (0x22 &* ones)) | hasZero(word ^ (0x5C &* ones)) | hasZero(word ^ (0x7F &* ones)) != 0
+    }
+
+    /// Copies runs that need no escaping in one go (found 8 bytes at a time); escapes `"`, `\`
+    /// and control characters.
     private mutating func appendEscaped(_ utf8: UnsafeBufferPointer<UInt8>) {
         append(UInt8(ascii: "\""))
+        var clean = 0
+        if let base = utf8.baseAddress {
+            while clean + 8 <= utf8.count,
+                  !JSONWriter.needsEscaping(UInt64(littleEndian: UnsafeRawPointer(base + clean).loadUnaligned(as: UInt64.self))) {
+                clean += 8
+            }
+        }
+        guard clean < utf8.count else {
+            append(utf8)
+            return append(UInt8(ascii: "\""))
+        }
         var runStart = 0
-        for (i, b) in utf8.enumerated() where b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F {
+        for i in clean..<utf8.count {
+            let b = utf8[i]
+            guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") || b == 0x7F else { continue }
             append(UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
             runStart = i + 1
             append(UInt8(ascii: "\\"))

@@ -339,6 +339,25 @@ final class JSONWriterTests: XCTestCase {
         XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self).contains("\"empty\":{}"), true)
     }
 
+    /// Strings are scanned 8 bytes at a time for bytes to escape: each such byte, and the
+    /// bytes next to it in value that need no escaping, at every position of a 21-byte string.
+    func testEscapingFindsEveryByteAtEveryPosition() throws {
+        let special: [Unicode.Scalar] = ["\u{0}", "\u{1}", "\n", "\u{1F}", "\"", "\\", "\u{7F}"]
+        let plain: [Unicode.Scalar] = [" ", "!", "#", "[", "]", "~", "é", "😀"]
+        for scalar in special + plain {
+            for position in 0..<21 {
+                var text = String(repeating: "a", count: 21)
+                text.replaceSubrange(text.index(text.startIndex, offsetBy: position)...text.index(text.startIndex, offsetBy: position),
+                                     with: String(scalar))
+                var w = JSONWriter()
+                w.array { $0.string(text) }
+                let written = String(decoding: w.bytes, as: UTF8.self)
+                XCTAssertEqual(try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String], [text], written)
+                XCTAssertEqual(written.contains("\\"), special.contains(scalar), "\(written): escaped iff it must be")
+            }
+        }
+    }
+
     func testIntegersAreWrittenDigitByDigit() {
         let values = [0, 9, 10, 99, 100, 101, -1, -10, 1234567890, Int.max, Int.min]
         var w = JSONWriter(capacity: 1)  // grows on the way

@@ -20,7 +20,9 @@ final class TokenJSONTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for trial in 0..<500 {
             // Unknown ids (12, 99) among the known ones, and runs of split characters.
-            let ids = (0..<(trial % 17)).map { _ in UInt32([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 99].randomElement(using: &rng)!) }
+            // Some long enough for several of `writeDisplay`'s 256-token chunks.
+            let length = trial % 50 == 0 ? 500 + trial : trial % 17
+            let ids = (0..<length).map { _ in UInt32([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 99].randomElement(using: &rng)!) }
             var writer = JSONWriter()
             writer.array { a in json.writeDisplay(ids, to: &a) }
             let decoded = try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String]
