@@ -269,8 +269,8 @@ extension IndexReader {
         return try pool.withVersion { db, version in
             let row = try db.statement("""
                 SELECT density, max_activation, mean, mean_square, skew, kurtosis, hist_min, hist_max,
-                       hist_counts, top_logits, bottom_logits, neighbors
-                FROM latents WHERE id = ?
+                       hist_counts, top_logits, bottom_logits, neighbors, groups
+                FROM latents LEFT JOIN examples ON latent_id = id WHERE id = ?
                 """).bind(.int(id))
             guard try row.step() else { return nil }
             // A row's blobs live until its statement steps again, so everything is copied into
@@ -289,8 +289,7 @@ extension IndexReader {
             let (histogramMin, histogramMax) = (row.double(6), row.double(7))
             let arrays = (keep(row, 8), keep(row, 9), keep(row, 10), keep(row, 11))
 
-            let examples = try db.statement("SELECT groups FROM examples WHERE latent_id = ?").bind(.int(id))
-            let groupBytes = try examples.step() ? keep(examples, 0) : 0..<0
+            let groupBytes = keep(row, 12)
             return try bytes.withUnsafeBytes { all in
                 let view = { (r: Range<Int>) in UnsafeRawBufferPointer(rebasing: all[r]) }
                 let neighbors = PackedPairs(view(arrays.3))
