@@ -20,6 +20,9 @@ public struct Router: Responder {
     }
 
     private var routes: [Route] = []
+    /// Each route's number of segments (beside `routes`): most routes are ruled out by it alone,
+    /// without copying (and retaining) the rest of them.
+    private var segmentCounts: [Int] = []
     private var fallbackResponder: (any Responder)?
     /// The distinct literal first segments of all routes, and whether a route starts with a
     /// parameter: a path whose first segment is none of these (a static file) skips the routes.
@@ -39,6 +42,7 @@ public struct Router: Responder {
             segment.hasPrefix(":") ? .parameter(String(segment.dropFirst())) : .literal(String(segment))
         }
         routes.append(Route(method: method.uppercased(), segments: segments, quick: quick, handler: handler))
+        segmentCounts.append(segments.count)
         switch segments.first {
         case .literal(let literal)? where !firstLiterals.contains(literal): firstLiterals.append(literal)
         case .parameter?: parameterFirst = true
@@ -67,31 +71,32 @@ public struct Router: Responder {
         let rawPath = Request.rawPath(of: request.target)
         if let fallbackResponder, !mayMatch(rawPath) { return try fallbackResponder.respond(to: request) }
         let pathSegments = Router.split(rawPath)
-        var best: (route: Route, parameters: [String: String])?
-        var allowed: Set<String> = []
-        for route in routes {
-            guard let parameters = Router.match(route.segments, pathSegments) else { continue }
-            allowed.insert(route.method)
+        var best: Route?
+        var allowed: [String] = []
+        for index in routes.indices where segmentCounts[index] == pathSegments.count {
+            let route = routes[index]
+            guard Router.matchesLiterals(route.segments, pathSegments) else { continue }
+            if !allowed.contains(route.method) { allowed.append(route.method) }
             let methodMatches = route.method == request.method || (request.method == "HEAD" && route.method == "GET")
             guard methodMatches else { continue }
             // An explicit HEAD route beats the GET route answering HEAD.
             if let current = best {
-                let moreSpecific = Router.isMoreSpecific(route.segments, than: current.route.segments)
-                let sameShape = route.segments == current.route.segments
-                if moreSpecific || (sameShape && route.method == request.method && current.route.method != request.method) {
-                    best = (route, parameters)
+                let moreSpecific = Router.isMoreSpecific(route.segments, than: current.segments)
+                let sameShape = route.segments == current.segments
+                if moreSpecific || (sameShape && route.method == request.method && current.method != request.method) {
+                    best = route
                 }
             } else {
-                best = (route, parameters)
+                best = route
             }
         }
         if let best {
             var routed = request
-            routed.pathParameters = best.parameters
-            return try best.route.handler(routed)
+            routed.pathParameters = Router.parameters(best.segments, pathSegments)
+            return try best.handler(routed)
         }
         if !allowed.isEmpty {
-            if allowed.contains("GET") { allowed.insert("HEAD") }
+            if allowed.contains("GET") && !allowed.contains("HEAD") { allowed.append("HEAD") }
             let allow = allowed.sorted().joined(separator: ", ")
             throw HTTPError(405, "method \(request.method) is not allowed on \(request.path); allowed: \(allow)",
                             headers: ["Allow": allow])
@@ -107,8 +112,9 @@ public struct Router: Responder {
         guard mayMatch(rawPath) else { return fallbackResponder?.respondsWithoutBlocking(to: request) ?? true }
         let pathSegments = Router.split(rawPath)
         var matched = false
-        for route in routes where Router.matchesLiterals(route.segments, pathSegments) {
-            if !route.quick { return false }
+        for index in routes.indices where segmentCounts[index] == pathSegments.count
+            && Router.matchesLiterals(routes[index].segments, pathSegments) {
+            if !routes[index].quick { return false }
             matched = true
         }
         return matched || (fallbackResponder?.respondsWithoutBlocking(to: request) ?? true)
@@ -132,8 +138,8 @@ public struct Router: Responder {
         return segments
     }
 
-    static func match(_ pattern: [Route.Segment], _ path: [Substring]) -> [String: String]? {
-        guard matchesLiterals(pattern, path) else { return nil }
+    /// The percent-decoded path segments captured by `pattern`'s parameters (the path matches).
+    static func parameters(_ pattern: [Route.Segment], _ path: [Substring]) -> [String: String] {
         var parameters: [String: String] = [:]
         for case (.parameter(let name), let component) in zip(pattern, path) {
             parameters[name] = PercentDecoding.decode(component)
@@ -142,8 +148,9 @@ public struct Router: Responder {
     }
 
     /// Whether `path` has the pattern's length, its literals and a non-empty segment for each
-    /// parameter. Allocates nothing unless a segment is percent-encoded (every route is tried
-    /// on every request, twice: to choose the thread, then to answer).
+    /// parameter. Allocates nothing unless a segment is percent-encoded (the routes with as many
+    /// segments as the path are tried on every request, twice: to choose the thread, then to
+    /// answer).
     static func matchesLiterals(_ pattern: [Route.Segment], _ path: [Substring]) -> Bool {
         guard pattern.count == path.count else { return false }
         for (segment, component) in zip(pattern, path) {
