@@ -65,11 +65,6 @@ struct JSONWriter: ~Copyable {
         append(UnsafeBufferPointer(start: string.utf8Start, count: string.utf8CodeUnitCount))
     }
 
-    private mutating func append(ascii string: String) {
-        var string = string
-        string.withUTF8 { append($0) }
-    }
-
     @inline(__always)
     private mutating func separate() {
         if hasMember { append(UInt8(ascii: ",")) }
@@ -184,6 +179,37 @@ struct JSONWriter: ~Copyable {
         count += DecimalDigits.write(magnitude, before: buffer + count + n)
     }
 
+    /// Receives a number's text from its `write(to:)`, straight into the writer's buffer.
+    private struct NumberText: TextOutputStream {
+        static let capacity = 32  // the longest Double or Float description has 24 bytes
+        let out: UnsafeMutablePointer<UInt8>
+        var count = 0
+
+        mutating func write(_ string: String) {
+            for byte in string.utf8 where count < NumberText.capacity {
+                out[count] = byte
+                count += 1
+            }
+        }
+
+        /// What the standard library's floating-point `write(to:)` calls with its digits, so no
+        /// String is made on the way (without it, `write(_:)` gets the same text).
+        mutating func _writeASCII(_ buffer: UnsafeBufferPointer<UInt8>) {
+            for byte in buffer where count < NumberText.capacity {
+                out[count] = byte
+                count += 1
+            }
+        }
+    }
+
+    /// Appends `value.description`.
+    private mutating func appendDescription(of value: some BinaryFloatingPoint & TextOutputStreamable) {
+        reserve(NumberText.capacity)
+        var text = NumberText(out: buffer + count)
+        value.write(to: &text)
+        count += text.count
+    }
+
     /// Non-finite numbers have no JSON form and are written as null.
     mutating func number(_ value: Double) {
         separate()
@@ -191,7 +217,7 @@ struct JSONWriter: ~Copyable {
         if value == value.rounded(), abs(value) < 1e15 {
             appendInteger(Int(value))
         } else {
-            append(ascii: value.description)
+            appendDescription(of: value)
         }
     }
 
@@ -232,7 +258,7 @@ struct JSONWriter: ~Copyable {
         if value == value.rounded(), abs(value) < 1e7 {
             appendInteger(Int(value))
         } else {
-            append(ascii: value.description)
+            appendDescription(of: value)
         }
     }
 
