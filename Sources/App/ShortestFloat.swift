@@ -1,120 +1,141 @@
 /// The shortest decimal that reads back as the same `Float`, written as `Float.description`
 /// writes it, for the values a latent's page is full of: non-integers of magnitude in
-/// [1e-4, 2²³). Exact integer arithmetic, no allocation. Everything else (integers, tiny and
-/// huge values, which Swift writes with an exponent) is left to `description`: `write`
-/// returns nil for them.
+/// [1e-4, 2²³). Exact integer arithmetic, no allocation, and no branch on the digits, which
+/// would go the wrong way often. Everything else (integers, tiny and huge values, which Swift
+/// writes with an exponent) is left to `description`: `write` returns nil for them.
 ///
-/// How: f = c · 2^q exactly (c < 2²⁴, −37 ≤ q ≤ −1 in this range), and the decimals that read
-/// back as f are those in its rounding interval: half an ulp each side (a quarter below at a
-/// power of two), the ends included when c is even, as round-half-even reads them back. Take
-/// the decimal grid 10^k with 10^k ≤ the interval's width < 10^(k+1): it has between one and ten
-/// points in the interval, all with the same number of digits, and the coarser grid 10^(k+1) has
-/// at most one. That one, if there is one, is the shortest decimal (its trailing zeros dropped);
-/// otherwise the point of 10^k nearest f is. Scaled by 10^-k ≤ 10^12 and 2^(2−q), every
-/// quantity is an exact integer below 2^67.
+/// How: |f| = c · 2^-s exactly (2²³ ≤ c < 2²⁴, 1 ≤ s ≤ 37 in this range). The decimals that
+/// read back as f are those in its rounding interval: half an ulp each side (a quarter below at
+/// a power of two), the ends included when c is even, as round-half-even reads them back. Take
+/// the fine grid 10^-m with 10^-m ≤ the interval's width < 10^(1−m) (m = ceil(s · log10 2), one
+/// more at some powers of two): it has one to ten points in the interval, and the coarse grid
+/// 10^(1−m) at most one. That one, if any, is the shortest decimal; otherwise the fine point
+/// nearest f is. Counted in 2^-32 coarse steps, a quarter ulp is q = 10^(m−1) · 2^(30−s), an
+/// integer below 2³¹ (a table by exponent), so f is 4c · q and the interval's ends (4c ± 2) · q
+/// (4c − 1 below at a power of two): exact integers below 2⁵⁷, on which coarse points are the
+/// multiples of 2³², and fine points too once the quantities are times 10 (below 2⁶⁰). Every
+/// integer in the range is a Float, so none lies in f's interval: the digits found,
+/// D = f · 10^m rounded so, are the integer part's followed by m after the point.
 enum ShortestFloat {
-    /// Writes `value`'s digits to `out` (at least 24 bytes) and returns their count, or nil.
+    /// Writes `value`'s digits to `out` and returns their count, or nil. It stores whole 8-byte
+    /// words, so bytes past the count, up to out[16], may be overwritten.
     @inline(__always)
     static func write(_ value: Float, to out: UnsafeMutablePointer<UInt8>) -> Int? {
-        // From the bits: `exponent` and `rounded` are calls that handle every kind of Float.
         let bits = value.bitPattern & 0x7FFF_FFFF
         guard bits >= 0x38D1_B717, bits < 0x4B00_0000 else { return nil }  // 1e-4 ≤ |value| < 2²³
-        let exponent = Int(bits >> 23) - 127
-        // Below 1 every value is a fraction; above, the bits under the point must not be zero.
-        guard exponent < 0 || bits & (UInt32(0x7F_FFFF) >> exponent) != 0 else { return nil }
-        return writeFraction(value, exponent: exponent, to: out)
+        let exponent = Int(bits &>> 23)
+        let s = 150 &- exponent
+        let c = UInt64(bits & 0x7F_FFFF | 0x80_0000)
+        guard c.trailingZeroBitCount < s else { return nil }  // an integer
+        let sign = Int(value.bitPattern &>> 31), quarter = UInt64(quarterUlps[exponent &- 113])
+        // The integer part's digit count, at least one (bit patterns order positive Floats).
+        let wholeCount = Int(wholeDigits[exponent &- 113])
+            &+ Int((wholeDigitsMore[exponent &- 113] &- 1 &- bits) &>> 31)
+        if c == 0x80_0000 {
+            return writePowerOfTwo(sign: sign, scale: s, quarter: quarter, wholeCount: wholeCount, to: out)
+        }
+        return write(sign: sign, significand: c, scale: s, quarter: quarter, wholeCount: wholeCount,
+                     atPowerOfTwo: false, to: out)
     }
 
-    /// 10^n for n in 0…12.
+    /// The rare powers of two, out of line.
+    @inline(never)
+    private static func writePowerOfTwo(sign: Int, scale s: Int, quarter: UInt64, wholeCount: Int,
+                                        to out: UnsafeMutablePointer<UInt8>) -> Int {
+        write(sign: sign, significand: 0x80_0000, scale: s, quarter: quarter, wholeCount: wholeCount,
+              atPowerOfTwo: true, to: out)
+    }
+
     @inline(__always)
-    private static func power(_ n: Int) -> UInt64 {
-        withUnsafePointer(to: powers) { UnsafeRawPointer($0).assumingMemoryBound(to: UInt64.self)[n] }
-    }
-    private static let powers: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) =
-        (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000, 1_000_000_000,
-         10_000_000_000, 100_000_000_000, 1_000_000_000_000)
-
-    private static func writeFraction(_ value: Float, exponent e: Int, to out: UnsafeMutablePointer<UInt8>) -> Int {
-        let fraction = value.bitPattern & 0x7F_FFFF
-        let c = UInt64(fraction | 1 << 23)
-        let q = e - 23
-        let s = 2 - q  // quantities below are in units of 2^(q−2) · 10^k
-        let inclusive = c & 1 == 0
-        // k = floor(log10(width)): the width is 2^q, or 3 · 2^(q−2) at a power of two.
-        var k = (q &* 78913) >> 18  // floor(q · log10 2) for |q| < 1650
-        if fraction == 0 && 3 &* power(-k) < UInt64(1) << s { k -= 1 }
-        let scale = power(-k)
-        let center = UInt128(4 &* c) &* UInt128(scale)
-        let upperEnd = center &+ UInt128(2 &* scale)
-        let lowerEnd = center &- UInt128(fraction == 0 ? scale : 2 &* scale)
-        let mask = (UInt128(1) << s) &- 1
-        // The interval's points on the grid 10^k: lower … upper.
-        var upper = UInt64(truncatingIfNeeded: upperEnd >> s)
-        if upperEnd & mask == 0 && !inclusive { upper &-= 1 }
-        var lower = UInt64(truncatingIfNeeded: (lowerEnd &+ mask) >> s)
-        if lowerEnd & mask == 0 && !inclusive { lower &+= 1 }
-
-        var digits: UInt64
-        var exponent: Int  // the value written is digits · 10^exponent
-        let coarse = upper / 10
-        if coarse &* 10 >= lower {
-            digits = coarse
-            exponent = k + 1
-            while digits % 10 == 0 {
-                digits /= 10
-                exponent += 1
-            }
-        } else {
-            // The grid point nearest f, half to even; at a power of two the nearest may lie
-            // below the (narrower) lower half of the interval, and the next one up is taken.
-            digits = UInt64(truncatingIfNeeded: center >> s)
-            let rest = center & mask, half = UInt128(1) << (s - 1)
-            if rest > half || (rest == half && digits & 1 == 1) { digits &+= 1 }
-            digits = min(max(digits, lower), upper)
-            exponent = k
+    private static func write(sign: Int, significand c: UInt64, scale s: Int, quarter: UInt64,
+                              wholeCount: Int, atPowerOfTwo: Bool,
+                              to out: UnsafeMutablePointer<UInt8>) -> Int {
+        // At a power of two the width is 3 quarters; below 10^-m (30 · q < 2³²), m grows by one.
+        var m = (s &* 78913) &>> 18 &+ 1  // ceil(s · log10 2), for s < 1650
+        var q = quarter
+        if atPowerOfTwo && 30 &* q < 1 &<< 32 { m &+= 1; q &*= 10 }
+        let exclusive = c & 1  // round-half-even reads an odd c's interval ends elsewhere
+        let f4 = (c &* q) &<< 2
+        // The coarse point at or below the upper end (below it if excluded) is in the interval
+        // if at or above the lower end (above it if excluded).
+        let upperEnd = f4 &+ 2 &* q &- exclusive
+        let lowerEnd = f4 &- (atPowerOfTwo ? 1 : 2) &* q &+ exclusive
+        let coarse = UInt32(truncatingIfNeeded: upperEnd &>> 32) &* 10
+        // Else the fine point nearest f, half to even: it lies within half a fine step, less
+        // than half the width, so inside the interval, except at a power of two, below whose
+        // narrower lower half it may lie, and then the next one up is taken.
+        let center = f4 &* 10
+        var digits = UInt32(truncatingIfNeeded: (center &+ (1 &<< 31 &- 1) &+ (center &>> 32 & 1)) &>> 32)
+        if atPowerOfTwo {
+            digits = max(digits, UInt32(truncatingIfNeeded: (lowerEnd &* 10 &+ (1 &<< 32 &- 1)) &>> 32))
         }
-        // No integer lies in the interval of a non-integer with an ulp ≤ ½, so exponent < 0.
+        if upperEnd & ~0xFFFF_FFFF >= lowerEnd { digits = coarse }  // D < 1.7 · 10⁸
 
-        // The digits (at most 9) right-aligned in a scratch run.
-        var scratch: (UInt64, UInt64) = (0, 0)
-        return withUnsafeMutableBytes(of: &scratch) { raw in
-            let tmp = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            let end = 16 - DecimalDigits.write(digits, before: tmp + 16)
-            let count = 16 - end
-            var n = 0
-            if value < 0 {
-                out[0] = UInt8(ascii: "-")
-                n = 1
-            }
-            let whole = count + exponent  // digits before the point (≤ 0: "0.000…")
-            if whole <= 0 {
-                out[n] = UInt8(ascii: "0")
-                out[n + 1] = UInt8(ascii: ".")
-                n += 2
-                for _ in 0 ..< -whole {
-                    out[n] = UInt8(ascii: "0")
-                    n += 1
-                }
-                for i in end..<16 {
-                    out[n] = tmp[i]
-                    n += 1
-                }
-            } else {
-                for i in end ..< end + whole {
-                    out[n] = tmp[i]
-                    n += 1
-                }
-                out[n] = UInt8(ascii: ".")
-                n += 1
-                for i in end + whole ..< 16 {
-                    out[n] = tmp[i]
-                    n += 1
-                }
-            }
-            return n
-        }
+        // D's digits: the 10⁸ digit (0 or 1), then eight one a byte, last digit lowest (where
+        // trailing zeros are counted), then turned to put the first digit first.
+        let top: UInt64 = digits >= 100_000_000 ? 1 : 0
+        let low = eightDigits(UInt64(digits) &- top &* 100_000_000)
+        let rest = low.byteSwapped
+        // Above 1: the integer part's digits (D has wholeCount + m), the last m after the point,
+        // and the top digit stored where the point goes. Below: zeros, then the top digit and
+        // the rest after m − 9 zeros (m ≥ 8; at m = 8 the top digit is 0 and lands where the
+        // point goes). Masks, not selects, which the compiler would make a branch on |f|.
+        let above = (s &- 24) &>> 63  // all ones when |f| ≥ 1, that is s ≤ 23
+        let point = sign &+ wholeCount
+        let topAt = point &+ (sign &+ m &- 7 &- point) & ~above
+        let whole = (rest &<< 8 | top) &>> ((72 &- 8 &* (wholeCount &+ m)) & above)
+        out[0] = UInt8(ascii: "-")
+        store(whole & UInt64(bitPattern: Int64(above)) | asciiZeros, at: out + sign)
+        out[topAt] = UInt8(truncatingIfNeeded: top) | UInt8(ascii: "0")
+        store(rest &>> (8 &* max(8 &- m, 0)) | asciiZeros, at: out + (topAt &+ 1))
+        out[point] = UInt8(ascii: ".")
+        return point &+ 1 &+ m &- low.trailingZeroBitCount &>> 3
     }
 
+    /// x < 10⁸ as 8 decimal digits, one a byte, the last in the lowest. First its pairs in
+    /// 16-bit lanes, from three divisions that wait on none other: pair k is
+    /// x / 100^k − 100 · x / 100^(k+1), so the lanes add up to
+    /// x + (2¹⁶ − 100) · Σ (x / 100^(k+1)) · 2^(16k); then each pair n as n + (2⁸ − 10) · (n / 10).
+    @inline(__always)
+    private static func eightDigits(_ x: UInt64) -> UInt64 {
+        let x32 = UInt32(truncatingIfNeeded: x)
+        let quotients = UInt64(x32 / 100) &+ UInt64(x32 / 10_000) &<< 16 &+ UInt64(x32 / 1_000_000) &<< 32
+        let pairs = x &+ quotients &* (1 &<< 16 &- 100)
+        let tens = (pairs &* 103) &>> 10 & 0x000F_000F_000F_000F  // n / 10 for n < 100
+        return pairs &+ tens &* (1 &<< 8 &- 10)
+    }
+
+    private static let asciiZeros: UInt64 = 0x3030_3030_3030_3030
+
+    @inline(__always)
+    private static func store(_ word: UInt64, at p: UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: word.littleEndian, as: UInt64.self)
+    }
+
+    /// For each exponent, |f| in [2^e, 2^(e+1)), e = −14 … 22: the integer part's fewest digits
+    /// (1 below 1), and the bit pattern of the power of ten in the range, from which it has one
+    /// more (∞'s where there is none).
+    private static let wholeDigits: [UInt8] = [
+        1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5,
+        6, 6, 6, 7, 7, 7,
+    ]
+    private static let wholeDigitsMore: [UInt32] = [
+        0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000,
+        0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000,
+        0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x4120_0000, 0x7F80_0000, 0x7F80_0000, 0x42C8_0000,
+        0x7F80_0000, 0x7F80_0000, 0x447A_0000, 0x7F80_0000, 0x7F80_0000, 0x7F80_0000, 0x461C_4000,
+        0x7F80_0000, 0x7F80_0000, 0x47C3_5000, 0x7F80_0000, 0x7F80_0000, 0x4974_2400, 0x7F80_0000,
+        0x7F80_0000, 0x7F80_0000,
+    ]
+
+    /// q for each exponent, s = 37 down to 1: 10^(m−1) · 2^(30−s), m = ceil(s · log10 2).
+    private static let quarterUlps: [UInt32] = [
+        781250000, 156250000, 312500000, 625000000, 125000000, 250000000, 500000000, 1000000000,
+        200000000, 400000000, 800000000, 160000000, 320000000, 640000000, 128000000, 256000000,
+        512000000, 1024000000, 204800000, 409600000, 819200000, 163840000, 327680000, 655360000,
+        131072000, 262144000, 524288000, 1048576000, 209715200, 419430400, 838860800, 167772160,
+        335544320, 671088640, 134217728, 268435456, 536870912,
+    ]
 }
 
 /// Decimal digits of unsigned integers, two per division.
