@@ -186,10 +186,8 @@ struct JSONWriter: ~Copyable {
         var count = 0
 
         mutating func write(_ string: String) {
-            for byte in string.utf8 where count < NumberText.capacity {
-                out[count] = byte
-                count += 1
-            }
+            var string = string
+            string.withUTF8 { _writeASCII($0) }
         }
 
         /// What the standard library's floating-point `write(to:)` calls with its digits, so no
