@@ -360,8 +360,8 @@ final class JSONWriterTests: XCTestCase {
 
     /// Non-integral doubles and floats the fast paths leave alone come from their `write(to:)`.
     func testOtherNumbersAreWrittenAsTheirDescription() {
-        let doubles: [Double] = [0.1, 1.0 / 3, 2.2522251247407785e-06, -1.7976931348623157e308, 5e-324, 1e300, 0.5, -7.25e-5]
-        let floats: [Float] = [1e-7, -3.4028235e38, 1.5e-45, 1e10, 0.1]
+        let doubles: [Double] = [0.1, 1.0 / 3, 2.2522251247407785e-06, -1.7976931348623157e308, .leastNonzeroMagnitude, 1e300, 0.5, -7.25e-5]
+        let floats: [Float] = [1e-7, -3.4028235e38, .leastNonzeroMagnitude, 1e10, 0.1]
         var w = JSONWriter(capacity: 1)
         w.array { a in
             for d in doubles { a.number(d) }
