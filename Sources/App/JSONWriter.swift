@@ -215,7 +215,12 @@ struct JSONWriter: ~Copyable {
         if value == value.rounded(), abs(value) < 1e15 {
             appendInteger(Int(value))
         } else {
-            appendDescription(of: value)
+            reserve(32)
+            if let n = ShortestDouble.write(value, to: buffer + count) {
+                count += n
+            } else {
+                appendDescription(of: value)
+            }
         }
     }
 

@@ -419,4 +419,47 @@ final class JSONWriterTests: XCTestCase {
         w.array { a in for x: Float in [0, 3, -2.5, 6.357245, 1e-5, .nan, 0.0001] { a.number(x) } }
         XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "[0,3,-2.5,6.357245,1e-05,null,0.0001]")
     }
+
+    /// `ShortestDouble` likewise, for non-integers in [1e-4, 2⁵²). A Double's patterns are too
+    /// many to try all: this samples them (bit patterns, values of few digits, and the
+    /// neighbours of powers of two and ten); scripts/check_shortest_double.sh checks 250 million.
+    func testShortestDoubleMatchesDescription() {
+        var out = [UInt8](repeating: 0, count: 32)
+        func shortest(_ x: Double) -> String? {
+            out.withUnsafeMutableBufferPointer { buffer in
+                ShortestDouble.write(x, to: buffer.baseAddress!).map { String(decoding: buffer[0..<$0], as: UTF8.self) }
+            }
+        }
+        var values: [Double] = []
+        for e in -14...52 {
+            for base in [Double(sign: .plus, exponent: e, significand: 1), e <= 15 ? Double("1e\(e)")! : 1] {
+                var x = base
+                for _ in 0..<20 { x = x.nextDown }
+                for _ in 0..<40 { values.append(x); x = x.nextUp }
+            }
+        }
+        var rng = SystemRandomNumberGenerator()
+        let lo = (1e-4 as Double).bitPattern, hi = (0x1p52 as Double).bitPattern
+        values += (0..<100_000).map { _ in Double(bitPattern: UInt64.random(in: lo..<hi, using: &rng)) }
+        values += (0..<100_000).map { _ in Double(Int.random(in: 1..<10_000_000, using: &rng)) / [10, 100, 1e3, 1e4, 1e6][Int.random(in: 0..<5, using: &rng)] }
+        var answered = 0
+        for v in values {
+            for x in [v, -v] {
+                let mine = shortest(x)
+                let inRange = abs(x) >= 1e-4 && abs(x) < 0x1p52 && x != x.rounded(.towardZero)
+                XCTAssertEqual(mine != nil, inRange, "\(x)")
+                if let mine {
+                    answered += 1
+                    XCTAssertEqual(mine, x.description, "bit pattern \(x.bitPattern)")
+                }
+            }
+        }
+        XCTAssertGreaterThan(answered, 300_000)
+        for x: Double in [0, -0.0, 1, -3, 0x1p52 + 1, 9.99e-5, 1e-300, 1e300, .infinity, .nan, .leastNonzeroMagnitude] {
+            XCTAssertNil(shortest(x), "\(x)")
+        }
+        var w = JSONWriter()
+        w.array { a in for x: Double in [0, 3, -2.5, 7.274621887035959, 2.2522251247407785e-06, .nan, 0.0001] { a.number(x) } }
+        XCTAssertEqual(String(decoding: w.bytes, as: UTF8.self), "[0,3,-2.5,7.274621887035959,2.2522251247407785e-06,null,0.0001]")
+    }
 }
