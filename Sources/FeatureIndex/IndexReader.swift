@@ -97,33 +97,28 @@ public final class IndexReader: Sendable {
     static let explanationsPerLatent = 100
 
     /// The explanations of each of `latents`, preferred first (written before automatic, then
-    /// by source; empty for none), in the order of `latents`: from the cache, the rest in one
-    /// query. A page shows a latent's own and its ten neighbours' explanations, each a random
-    /// read otherwise.
+    /// by source; empty for none), in the order of `latents`: from the cache, the rest one
+    /// lookup each in the covering index `explanations_by_latent` (already in that order; one
+    /// `IN (…)` query for all costs more in building and hashing its SQL than it saves). A page
+    /// shows a latent's own and its ten neighbours' explanations, each a random read otherwise.
     func explanations(_ db: Database, version: Int, latents: [Int]) throws -> [[Explanation]] {
-        let cached = explanationCache.lookup(latents, version: version)
-        var missing: [Int] = [], seen = Set<Int>()
-        for (id, hit) in zip(latents, cached) where hit == nil && seen.insert(id).inserted { missing.append(id) }
-        guard !missing.isEmpty else { return cached.map { $0 ?? [] } }
-        var fetched: [Int: [Explanation]] = [:]
-        // One statement per list length up to 64, reused; longer lists go in chunks.
-        for start in stride(from: 0, to: missing.count, by: 64) {
-            let chunk = missing[start..<min(start + 64, missing.count)]
-            let rows = try db.statement("""
-                SELECT latent_id, text, source, automatic FROM explanations
-                WHERE latent_id IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ",")))
-                ORDER BY latent_id, automatic, source
-                """)
-            for (i, id) in chunk.enumerated() { try rows.bind(.int(id), at: Int32(i + 1)) }
+        var found = explanationCache.lookup(latents, version: version)
+        guard found.contains(where: { $0 == nil }) else { return found.map { $0! } }
+        let rows = try db.statement("""
+            SELECT text, source, automatic FROM explanations WHERE latent_id = ? ORDER BY automatic, source LIMIT \(IndexReader.explanationsPerLatent)
+            """)
+        var fetched: [(Int, [Explanation])] = []
+        for (k, id) in latents.enumerated() where found[k] == nil {
+            try rows.bind(.int(id))
+            var list: [Explanation] = []
             while try rows.step() {
-                let id = rows.int(0)
-                if fetched[id, default: []].count < IndexReader.explanationsPerLatent {
-                    fetched[id, default: []].append(Explanation(text: rows.text(1), source: rows.text(2), automatic: rows.int(3) != 0))
-                }
+                list.append(Explanation(text: rows.text(0), source: rows.text(1), automatic: rows.int(2) != 0))
             }
+            found[k] = list
+            fetched.append((id, list))
         }
-        explanationCache.store(missing.map { ($0, fetched[$0] ?? []) }, version: version)
-        return zip(latents, cached).map { id, hit in hit ?? fetched[id] ?? [] }
+        explanationCache.store(fetched, version: version)
+        return found.map { $0! }
     }
 
     /// The preferred explanation of each of `latents` that has one.
