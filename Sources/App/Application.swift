@@ -95,13 +95,13 @@ public final class Application: Sendable {
     /// under `/api` and security headers on everything.
     public func responder() throws -> any Responder {
         var router = Router()
-        router.add("GET", "/api/health") { [healthBody] _ in .json(healthBody) }
-        router.add("GET", "/api/sae") { [saeBody] _ in .json(saeBody).markedCacheable() }
+        router.add("GET", "/api/health", quick: true) { [healthBody] _ in .json(healthBody) }
+        router.add("GET", "/api/sae", quick: true) { [saeBody] _ in .json(saeBody).markedCacheable() }
         router.add("GET", "/api/features") { [self] in try featureList($0) }
         router.add("GET", "/api/features/:id", quick: true) { [self] in try feature($0) }
         router.add("GET", "/api/search") { [self] in try search($0) }
         router.add("GET", "/api/search/tokens") { [self] in try tokenSearch($0) }
-        router.add("GET", "/api/openapi.json") { _ in .json(OpenAPI.document).markedCacheable() }
+        router.add("GET", "/api/openapi.json", quick: true) { _ in .json(OpenAPI.document).markedCacheable() }
         router.add("POST", "/api/activations") { [self] request in
             guard let live else {
                 throw HTTPError(503, "live activations need a language model and an SAE: start the server with "
