@@ -273,37 +273,22 @@ extension IndexReader {
                 FROM latents LEFT JOIN examples ON latent_id = id WHERE id = ?
                 """).bind(.int(id))
             guard try row.step() else { return nil }
-            // A row's blobs live until its statement steps again, so everything is copied into
-            // one buffer (a few KB) and the views are made once all rows are read.
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(16 * 1024)
-            func keep(_ statement: Statement, _ column: Int32) -> Range<Int> {
-                statement.withBlob(column) { blob in
-                    let start = bytes.count
-                    bytes.append(contentsOf: blob)
-                    return start..<bytes.count
-                }
-            }
+            // The row's blobs are read in place: they stay valid until this statement steps or is
+            // reset, which happens after `body` returns (the explanations below use another one).
+            func blob(_ column: Int32) -> UnsafeRawBufferPointer { row.withBlob(column) { $0 } }
             let stats = LatentStats(density: row.double(0), maxActivation: row.double(1), mean: row.double(2),
                                     meanSquare: row.double(3), skew: row.optionalDouble(4), kurtosis: row.optionalDouble(5))
-            let (histogramMin, histogramMax) = (row.double(6), row.double(7))
-            let arrays = (keep(row, 8), keep(row, 9), keep(row, 10), keep(row, 11))
-
-            let groupBytes = keep(row, 12)
-            return try bytes.withUnsafeBytes { all in
-                let view = { (r: Range<Int>) in UnsafeRawBufferPointer(rebasing: all[r]) }
-                let neighbors = PackedPairs(view(arrays.3))
-                guard let groups = PackedGroups(view(groupBytes)) else {
-                    throw IndexReadError.unreadable(path, "latent \(id) has malformed example groups")
-                }
-                let explanations = try self.explanations(db, version: version, latents: [id] + neighbors.map { Int($0.key) })
-                let page = LatentPage(
-                    id: id, stats: stats, histogramMin: histogramMin, histogramMax: histogramMax,
-                    histogramCounts: PackedWords(view(arrays.0)), topLogits: PackedPairs(view(arrays.1)),
-                    bottomLogits: PackedPairs(view(arrays.2)), neighbors: neighbors, topExamples: groups.top, intervals: groups.intervals,
-                    explanations: explanations[0], neighborExplanations: explanations.dropFirst().map(\.first))
-                return try body(page)
+            let neighbors = PackedPairs(blob(11))
+            guard let groups = PackedGroups(blob(12)) else {
+                throw IndexReadError.unreadable(path, "latent \(id) has malformed example groups")
             }
+            let explanations = try self.explanations(db, version: version, latents: [id] + neighbors.map { Int($0.key) })
+            let page = LatentPage(
+                id: id, stats: stats, histogramMin: row.double(6), histogramMax: row.double(7),
+                histogramCounts: PackedWords(blob(8)), topLogits: PackedPairs(blob(9)),
+                bottomLogits: PackedPairs(blob(10)), neighbors: neighbors, topExamples: groups.top, intervals: groups.intervals,
+                explanations: explanations[0], neighborExplanations: explanations.dropFirst().map(\.first))
+            return try body(page)
         }
     }
 }
