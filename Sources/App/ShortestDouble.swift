@@ -22,10 +22,10 @@
 /// The text: every integer in the range is a Double, so none lies in f's interval and D's
 /// integer part is f's, I = c >> s: D's digits are I's followed by m after the point. A zero
 /// digit goes in where the point goes, E = D + 9 · I · 10^m (E = D below 1), and E is scaled to
-/// exactly 18 digits (E has I's digits + 1 + m ≤ 18, or D's 16 or 17); they are stored after as many '0's as "0.000" needs below 1,
-/// and the point over the inserted digit (the second '0' below 1). Their count, and so the
-/// scale and where the point goes, depend only on the exponent and on whether |f| is past the
-/// power of ten in its binade, if any: tables give them.
+/// exactly 18 digits (E has I's digits + 1 + m ≤ 18, or D's 16 or 17); they are stored after
+/// as many '0's as "0.000" needs below 1, and the point over the inserted digit (the second
+/// '0' below 1). Their count, and so the scale and where the point goes, depend only on the
+/// exponent and on whether |f| is past the power of ten in its binade, if any: tables give them.
 enum ShortestDouble {
     /// Writes `value.description`'s bytes to `out` and returns their count, or nil. It stores
     /// whole words, so bytes past the count, up to out[24], may be overwritten.
