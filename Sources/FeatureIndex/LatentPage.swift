@@ -287,7 +287,7 @@ extension IndexReader {
                 id: id, stats: stats, histogramMin: row.double(6), histogramMax: row.double(7),
                 histogramCounts: PackedWords(blob(8)), topLogits: PackedPairs(blob(9)),
                 bottomLogits: PackedPairs(blob(10)), neighbors: neighbors, topExamples: groups.top, intervals: groups.intervals,
-                explanations: explanations[0], neighborExplanations: explanations.dropFirst().map(\.first))
+                explanations: explanations[0], neighborExplanations: explanations.dropFirst().map { $0.first })
             return try body(page)
         }
     }

@@ -11,9 +11,12 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
     /// An empty header list.
     public init() { fields = [] }
 
-    /// Headers from `(name, value)` pairs, in order.
+    /// Headers from `(name, value)` pairs, in order. Room is made for the few fields that
+    /// middleware and the server add to a response, so they do not reallocate.
     public init(_ pairs: [(String, String)]) {
-        fields = pairs.map { (name: $0.0, value: $0.1) }
+        fields = []
+        fields.reserveCapacity(pairs.count + 6)
+        for (name, value) in pairs { fields.append((name: name, value: value)) }
     }
 
     /// Headers from a literal such as `["Content-Type": "text/plain"]`.
@@ -45,6 +48,11 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
         }
     }
 
+    /// Makes room for `count` fields, so adding them allocates once.
+    public mutating func reserveCapacity(_ count: Int) {
+        fields.reserveCapacity(count)
+    }
+
     /// Appends a field, keeping any existing fields of the same name.
     public mutating func add(_ name: String, _ value: String) {
         fields.append((name: name, value: value))
@@ -57,7 +65,9 @@ public struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, C
 
     /// Every value of the field `name`, in order.
     public func values(_ name: String) -> [String] {
-        fields.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
+        var values: [String] = []
+        for field in fields where field.name.equalsIgnoringASCIICase(name) { values.append(field.value) }
+        return values
     }
 
     /// Whether a field named `name` is present.

@@ -34,31 +34,38 @@ public struct Request: Sendable {
     }
 
     /// The still-encoded path of a request-target: the part before `?`, with the scheme and
-    /// authority of an absolute-form target ("http://host/x") removed. Works on UTF-8 code units:
-    /// this runs several times per request.
+    /// authority of an absolute-form target ("http://host/x") removed.
     static func rawPath(of target: String) -> Substring {
+        var bytes = target
+        let range = bytes.withUTF8 { rawPathRange($0) }
+        if range.isEmpty && range.lowerBound > 0 { return "/" }
         let utf8 = target.utf8
-        let end = utf8.firstIndex(of: UInt8(ascii: "?")) ?? utf8.endIndex
-        var start = utf8.startIndex
-        if start < end, utf8[start] != UInt8(ascii: "/") {
-            // "scheme://authority/path": skip to the first "/" after "://".
-            var index = start
-            var slashes = 0
-            while index < end {
-                if utf8[index] == UInt8(ascii: "/") {
-                    slashes += 1
-                    if slashes == 3 { break }
-                } else if slashes > 0 && slashes < 2 {
-                    slashes = 0
-                }
-                index = utf8.index(after: index)
+        // The range ends at ASCII bytes ('?', '/') or the ends, so these are character boundaries.
+        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)])
+    }
+
+    /// `rawPath(of:)` as a range of the target's UTF-8 bytes. An absolute-form target without a
+    /// path ("http://host") gives an empty range after its authority, standing for "/".
+    static func rawPathRange(_ target: UnsafeBufferPointer<UInt8>) -> Range<Int> {
+        var end = 0
+        while end < target.count, target[end] != UInt8(ascii: "?") { end += 1 }
+        guard end > 0, target[0] != UInt8(ascii: "/") else { return 0..<end }
+        // "scheme://authority/path": skip to the first "/" after "://".
+        var index = 0
+        var slashes = 0
+        var colon = false
+        while index < end {
+            if target[index] == UInt8(ascii: "/") {
+                slashes += 1
+                if slashes == 3 { break }
+            } else {
+                if target[index] == UInt8(ascii: ":") { colon = true }
+                if slashes == 1 { slashes = 0 }
             }
-            if slashes >= 2 && target[start..<index].contains(":") {
-                guard index < end else { return "/" }
-                start = index
-            }
+            index += 1
         }
-        return target[start..<end]
+        guard slashes >= 2 && colon else { return 0..<end }
+        return index < end ? index..<end : end..<end
     }
 
     /// `a=1&b=x+y&c` → ["a": "1", "b": "x y", "c": ""]; the first value of a repeated name wins.

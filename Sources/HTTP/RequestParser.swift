@@ -1,3 +1,5 @@
+import Foundation
+
 /// Incremental HTTP/1.x request parser over a byte buffer: feed it bytes as they arrive, take
 /// requests out in order (pipelining). Pure (no I/O), so it can be unit-tested at every split
 /// point and fuzzed.
@@ -138,22 +140,22 @@ public struct RequestParser: Sendable {
     // MARK: - Head
 
     private mutating func finishHead(requestLineEnd: Int, headEnd: Int) -> Event? {
-        let parsed = buffer.withUnsafeBufferPointer { bytes -> Result<PendingBody, HTTPError> in
-            RequestParser.parseHead(bytes, requestLine: start..<requestLineEnd, fields: (requestLineEnd + 1)..<headEnd, limits: limits)
-        }
+        let head = start..<headEnd
         start = headEnd
         scanned = headEnd
         lineStart = headEnd
         self.requestLineEnd = nil
         skippedEmptyLines = 0
-        switch parsed {
-        case .failure(let error):
+        do {
+            pendingBody = try buffer.withUnsafeBufferPointer { bytes throws(HTTPError) in
+                try RequestParser.parseHead(bytes, requestLine: head.lowerBound..<requestLineEnd,
+                                            fields: (requestLineEnd + 1)..<head.upperBound, limits: limits)
+            }
+        } catch {
             failed = true
             return .failure(error)
-        case .success(let pending):
-            pendingBody = pending
-            return takeBody()
         }
+        return takeBody()
     }
 
     /// The pending request once its body is buffered; `.expectContinue` the first time the body is
@@ -184,13 +186,10 @@ public struct RequestParser: Sendable {
     }
 
     private func findNewline(from index: Int) -> Int? {
-        buffer.withUnsafeBufferPointer { bytes in
-            var i = index
-            while i < bytes.count {
-                if bytes[i] == UInt8(ascii: "\n") { return i }
-                i += 1
-            }
-            return nil
+        guard index < buffer.count else { return nil }
+        return buffer.withUnsafeBufferPointer { bytes in
+            guard let found = memchr(bytes.baseAddress! + index, Int32(UInt8(ascii: "\n")), bytes.count - index) else { return nil }
+            return bytes.baseAddress!.distance(to: found.assumingMemoryBound(to: UInt8.self))
         }
     }
 
@@ -208,88 +207,93 @@ public struct RequestParser: Sendable {
     // MARK: - Pure head parsing
 
     private static func parseHead(_ bytes: UnsafeBufferPointer<UInt8>, requestLine: Range<Int>, fields: Range<Int>,
-                                  limits: Limits) -> Result<PendingBody, HTTPError> {
-        // Request line: method SP request-target SP HTTP-version
-        var line = requestLine
-        if line.upperBound > line.lowerBound, bytes[line.upperBound - 1] == UInt8(ascii: "\r") { line = line.lowerBound..<(line.upperBound - 1) }
-        var parts: [Range<Int>] = []
-        var partStart = line.lowerBound
-        for i in line {
-            if bytes[i] == UInt8(ascii: " ") {
-                parts.append(partStart..<i)
-                partStart = i + 1
-            }
+                                  limits: Limits) throws(HTTPError) -> PendingBody {
+        // Request line: method SP request-target SP HTTP-version, exactly two spaces.
+        var lineEnd = requestLine.upperBound
+        if lineEnd > requestLine.lowerBound, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+        var spaces = (requestLine.lowerBound, requestLine.lowerBound)
+        var spaceCount = 0
+        for i in requestLine.lowerBound..<lineEnd where bytes[i] == UInt8(ascii: " ") {
+            spaceCount += 1
+            if spaceCount == 1 { spaces.0 = i } else { spaces.1 = i }
         }
-        parts.append(partStart..<line.upperBound)
-        guard parts.count == 3, !parts[0].isEmpty, !parts[1].isEmpty,
-              parts[0].allSatisfy({ isTokenCharacter(bytes[$0]) }) else {
-            return .failure(HTTPError(400, "malformed request line"))
+        guard spaceCount == 2 else { throw HTTPError(400, "malformed request line") }
+        let methodRange = requestLine.lowerBound..<spaces.0
+        let targetRange = (spaces.0 + 1)..<spaces.1
+        guard !methodRange.isEmpty, !targetRange.isEmpty, methodRange.allSatisfy({ isTokenCharacter(bytes[$0]) }) else {
+            throw HTTPError(400, "malformed request line")
         }
-        guard parts[1].allSatisfy({ bytes[$0] > 0x20 && bytes[$0] < 0x7F }) else {
-            return .failure(HTTPError(400, "the request target contains a space, a control character or a non-ASCII byte"))
+        guard targetRange.allSatisfy({ bytes[$0] > 0x20 && bytes[$0] < 0x7F }) else {
+            throw HTTPError(400, "the request target contains a space, a control character or a non-ASCII byte")
         }
-        let method = string(bytes, parts[0])
-        let target = string(bytes, parts[1])
-        let version = string(bytes, parts[2])
+        let method = string(bytes, methodRange)
+        let target = string(bytes, targetRange)
+        let version = string(bytes, (spaces.1 + 1)..<lineEnd)
         guard version == "HTTP/1.1" || version == "HTTP/1.0" else {
             if version.count == 8, version.hasPrefix("HTTP/"), version.utf8.enumerated().allSatisfy({ $0.offset < 5 || ($0.offset == 6 ? $0.element == UInt8(ascii: ".") : isDigit($0.element)) }) {
-                return .failure(HTTPError(505, "HTTP version \(version) is not supported; use HTTP/1.1"))
+                throw HTTPError(505, "HTTP version \(version) is not supported; use HTTP/1.1")
             }
-            return .failure(HTTPError(400, "malformed request line"))
+            throw HTTPError(400, "malformed request line")
         }
         guard target.hasPrefix("/") || (target == "*" && method == "OPTIONS")
                 || target.lowercased().hasPrefix("http://") || target.lowercased().hasPrefix("https://") else {
-            return .failure(HTTPError(400, "malformed request target \(target)"))
+            throw HTTPError(400, "malformed request target \(target)")
         }
 
-        // Header fields: name ":" OWS value OWS, one per line.
+        // Header fields: name ":" OWS value OWS, one per line. The fields that matter for framing
+        // are noted on the way, so the usual request (Host only) needs no second look.
         var headers = HTTPHeaders()
-        var lineStart = fields.lowerBound
+        headers.reserveCapacity(8)
+        var hosts = 0
+        var framing = false, expect = false, connection = false
+        var fieldStart = fields.lowerBound
         var i = fields.lowerBound
         while i < fields.upperBound {
             guard bytes[i] == UInt8(ascii: "\n") else { i += 1; continue }
-            var lineEnd = i
-            if lineEnd > lineStart, bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
-            if lineEnd > lineStart {
-                switch parseField(bytes, lineStart..<lineEnd) {
-                case .success(let field): headers.add(field.name, field.value)
-                case .failure(let error): return .failure(error)
+            var fieldEnd = i
+            if fieldEnd > fieldStart, bytes[fieldEnd - 1] == UInt8(ascii: "\r") { fieldEnd -= 1 }
+            if fieldEnd > fieldStart {
+                let field = try parseField(bytes, fieldStart..<fieldEnd)
+                switch field.name.utf8.count {
+                case 4: if field.name.equalsIgnoringASCIICase("Host") { hosts += 1 }
+                case 6: expect = expect || field.name.equalsIgnoringASCIICase("Expect")
+                case 10: connection = connection || field.name.equalsIgnoringASCIICase("Connection")
+                case 14, 17: framing = framing || field.name.equalsIgnoringASCIICase("Content-Length")
+                    || field.name.equalsIgnoringASCIICase("Transfer-Encoding")
+                default: break
                 }
+                headers.add(field.name, field.value)
             }
             i += 1
-            lineStart = i
+            fieldStart = i
         }
 
         let isHTTP10 = version == "HTTP/1.0"
-        let hosts = headers.values("Host")
-        if hosts.count > 1 || (!isHTTP10 && hosts.isEmpty) {
-            return .failure(HTTPError(400, hosts.isEmpty ? "HTTP/1.1 requests need a Host header" : "more than one Host header"))
+        if hosts > 1 || (!isHTTP10 && hosts == 0) {
+            throw HTTPError(400, hosts == 0 ? "HTTP/1.1 requests need a Host header" : "more than one Host header")
         }
-        let length: Int
-        switch bodyLength(headers, isHTTP10: isHTTP10, limits: limits) {
-        case .success(let value): length = value
-        case .failure(let error): return .failure(error)
-        }
+        let length = framing ? try bodyLength(headers, isHTTP10: isHTTP10, limits: limits) : 0
         var expectsContinue = false
-        if let expect = headers["Expect"] {
-            guard expect.trimmingHTTPWhitespace().equalsIgnoringASCIICase("100-continue") else {
-                return .failure(HTTPError(417, "only Expect: 100-continue is supported"))
+        if expect, let value = headers["Expect"] {
+            guard value.trimmingHTTPWhitespace().equalsIgnoringASCIICase("100-continue") else {
+                throw HTTPError(417, "only Expect: 100-continue is supported")
             }
             expectsContinue = !isHTTP10 && length > 0
         }
-        let keepAlive = isHTTP10 ? headers.containsToken("keep-alive", in: "Connection") : !headers.containsToken("close", in: "Connection")
+        let keepAlive = isHTTP10 ? connection && headers.containsToken("keep-alive", in: "Connection")
+                                 : !(connection && headers.containsToken("close", in: "Connection"))
         var request = Request(method: method, target: target, headers: headers)
         request.version = version
-        return .success(PendingBody(request: request, keepAlive: keepAlive, length: length, expectsContinue: expectsContinue))
+        return PendingBody(request: request, keepAlive: keepAlive, length: length, expectsContinue: expectsContinue)
     }
 
-    private static func parseField(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Result<(name: String, value: String), HTTPError> {
+    private static func parseField(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) throws(HTTPError) -> (name: String, value: String) {
         if bytes[line.lowerBound] == UInt8(ascii: " ") || bytes[line.lowerBound] == UInt8(ascii: "\t") {
-            return .failure(HTTPError(400, "obsolete line folding in request headers is not accepted"))
+            throw HTTPError(400, "obsolete line folding in request headers is not accepted")
         }
         guard let colon = line.first(where: { bytes[$0] == UInt8(ascii: ":") }), colon > line.lowerBound,
               (line.lowerBound..<colon).allSatisfy({ isTokenCharacter(bytes[$0]) }) else {
-            return .failure(HTTPError(400, "malformed request header line"))
+            throw HTTPError(400, "malformed request header line")
         }
         var valueStart = colon + 1
         var valueEnd = line.upperBound
@@ -298,47 +302,47 @@ public struct RequestParser: Sendable {
         for index in valueStart..<valueEnd {
             let byte = bytes[index]
             if (byte < 0x20 && byte != UInt8(ascii: "\t")) || byte == 0x7F {
-                return .failure(HTTPError(400, "a request header value contains a control character"))
+                throw HTTPError(400, "a request header value contains a control character")
             }
         }
-        return .success((string(bytes, line.lowerBound..<colon), string(bytes, valueStart..<valueEnd)))
+        return (string(bytes, line.lowerBound..<colon), string(bytes, valueStart..<valueEnd))
     }
 
     /// The body length from the framing headers, rejecting every ambiguous combination.
-    private static func bodyLength(_ headers: HTTPHeaders, isHTTP10: Bool, limits: Limits) -> Result<Int, HTTPError> {
+    private static func bodyLength(_ headers: HTTPHeaders, isHTTP10: Bool, limits: Limits) throws(HTTPError) -> Int {
         let transferEncodings = headers.values("Transfer-Encoding")
         let contentLengths = headers.values("Content-Length")
         if !transferEncodings.isEmpty {
             if !contentLengths.isEmpty {
-                return .failure(HTTPError(400, "a request may not have both Content-Length and Transfer-Encoding"))
+                throw HTTPError(400, "a request may not have both Content-Length and Transfer-Encoding")
             }
-            if isHTTP10 { return .failure(HTTPError(400, "Transfer-Encoding is not allowed in HTTP/1.0 requests")) }
+            if isHTTP10 { throw HTTPError(400, "Transfer-Encoding is not allowed in HTTP/1.0 requests") }
             let codings = transferEncodings.flatMap { $0.split(separator: ",") }.map { $0.trimmingHTTPWhitespace().lowercased() }
             if codings.last == "chunked" {
-                return .failure(HTTPError(411, "chunked request bodies are not supported; send the body with Content-Length"))
+                throw HTTPError(411, "chunked request bodies are not supported; send the body with Content-Length")
             }
-            return .failure(HTTPError(501, "Transfer-Encoding \(transferEncodings.joined(separator: ", ")) is not supported"))
+            throw HTTPError(501, "Transfer-Encoding \(transferEncodings.joined(separator: ", ")) is not supported")
         }
         var length: Int?
         for element in contentLengths.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
             let digits = element.trimmingHTTPWhitespace()
             guard !digits.isEmpty, digits.utf8.allSatisfy(isDigit) else {
-                return .failure(HTTPError(400, "Content-Length \"\(contentLengths.joined(separator: ", "))\" is not a number"))
+                throw HTTPError(400, "Content-Length \"\(contentLengths.joined(separator: ", "))\" is not a number")
             }
             // More digits than fit any sane limit: too large, and parsing could overflow.
             guard digits.utf8.count <= 15, let value = Int(digits) else {
-                return .failure(HTTPError(413, "request body is larger than \(limits.maxBodyBytes) bytes"))
+                throw HTTPError(413, "request body is larger than \(limits.maxBodyBytes) bytes")
             }
             if let length, length != value {
-                return .failure(HTTPError(400, "the request has differing Content-Length values"))
+                throw HTTPError(400, "the request has differing Content-Length values")
             }
             length = value
         }
         let bodyLength = length ?? 0
         if bodyLength > limits.maxBodyBytes {
-            return .failure(HTTPError(413, "request body is larger than \(limits.maxBodyBytes) bytes"))
+            throw HTTPError(413, "request body is larger than \(limits.maxBodyBytes) bytes")
         }
-        return .success(bodyLength)
+        return bodyLength
     }
 
     private static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {

@@ -68,55 +68,69 @@ enum ResponseWriter {
     static func serialize(_ response: Response, headOnly: Bool, keepAlive: Bool, isHTTP10: Bool, date: String) -> Output {
         let closeConnection = !keepAlive || response.headers.containsToken("close", in: "Connection")
         let status = (100...999).contains(response.status) ? response.status : 500
-        var head: [UInt8] = []
-        head.reserveCapacity(256 + response.headers.count * 48)
-        head += status == 200 ? okStatusLine : Array("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
-        appendField("Server", "saescope", to: &head)
-        appendField("Date", date, to: &head)
-        for field in response.headers where !isServerOwned(field.name) {
-            appendField(field.name, field.value, to: &head)
-        }
+        let statusLine = status == 200 ? okStatusLine : Array("HTTP/1.1 \(status) \(reasonPhrase(status))\r\n".utf8)
         // RFC 9110 section 8.6: no Content-Length on 1xx and 204; on 304 it is optional, and the
         // identity length would be wrong when the client holds the gzip variant.
         let hasBody = status >= 200 && status != 204 && status != 304
-        if hasBody { appendField("Content-Length", String(response.body.count), to: &head) }
-        if closeConnection {
-            appendField("Connection", "close", to: &head)
-        } else if isHTTP10 {
-            appendField("Connection", "keep-alive", to: &head)
-        }
-        head += [13, 10]
         let sendBody = hasBody && !headOnly && !response.body.isEmpty
-        var chunks = [head]
-        if sendBody {
-            // Small bodies are copied behind the head so the response is one contiguous buffer.
-            if response.body.count <= 2 * 1024 { chunks[0] += response.body } else { chunks.append(response.body) }
+        // Small bodies are copied behind the head so the response is one contiguous buffer.
+        let bodyInline = sendBody && response.body.count <= 2 * 1024
+
+        var fields: [(name: String, value: String)] = [("Server", "saescope"), ("Date", date)]
+        fields.reserveCapacity(response.headers.count + 4)
+        for field in response.headers where !isServerOwned(field.name) { fields.append(field) }
+        if hasBody { fields.append(("Content-Length", String(response.body.count))) }
+        if closeConnection {
+            fields.append(("Connection", "close"))
+        } else if isHTTP10 {
+            fields.append(("Connection", "keep-alive"))
         }
+        var capacity = statusLine.count + 2 + (bodyInline ? response.body.count : 0)
+        for field in fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
+        let head = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
+            var out = buffer.baseAddress!
+            statusLine.withUnsafeBufferPointer { out.initialize(from: $0.baseAddress!, count: $0.count) }
+            out += statusLine.count
+            for field in fields { out = writeField(field.name, field.value, to: out) }
+            out[0] = 13
+            out[1] = 10
+            out += 2
+            if bodyInline {
+                response.body.withUnsafeBufferPointer { out.initialize(from: $0.baseAddress!, count: $0.count) }
+                out += response.body.count
+            }
+            count = buffer.baseAddress!.distance(to: out)
+        }
+        var chunks = [head]
+        if sendBody && !bodyInline { chunks.append(response.body) }
         return Output(chunks: chunks, status: status, bodyBytes: sendBody ? response.body.count : 0, closeConnection: closeConnection)
     }
 
-    /// Appends `name: value\r\n`, dropping characters that could end the line early or forge
-    /// another header (CR, LF, NUL and other controls) — response splitting is impossible.
-    static func appendField(_ name: String, _ value: String, to out: inout [UInt8]) {
+    /// Writes `name: value\r\n` at `out` (room for the name, the value and 4 bytes) and returns
+    /// where it ends. Characters that could end the line early or forge another header (CR, LF,
+    /// NUL and other controls) are dropped, so response splitting is impossible; a name with no
+    /// allowed character writes nothing.
+    private static func writeField(_ name: String, _ value: String, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
         var name = name
         var value = value
-        name.withUTF8 { name in
-            let nameStart = out.count
-            if name.allSatisfy(RequestParser.isTokenCharacter) {
-                out.append(contentsOf: name)
-            } else {
-                for byte in name where RequestParser.isTokenCharacter(byte) { out.append(byte) }
-            }
-            guard out.count > nameStart else { return }
+        return name.withUTF8 { name in
             value.withUTF8 { value in
-                out += [UInt8(ascii: ":"), UInt8(ascii: " ")]
-                let safe = { (byte: UInt8) in (byte >= 0x20 && byte != 0x7F) || byte == UInt8(ascii: "\t") }
-                if value.allSatisfy(safe) {
-                    out.append(contentsOf: value)
-                } else {
-                    for byte in value where safe(byte) { out.append(byte) }
+                var p = out
+                for byte in name where RequestParser.isTokenCharacter(byte) {
+                    p.pointee = byte
+                    p += 1
                 }
-                out += [13, 10]
+                guard p > out else { return out }
+                p[0] = UInt8(ascii: ":")
+                p[1] = UInt8(ascii: " ")
+                p += 2
+                for byte in value where (byte >= 0x20 && byte != 0x7F) || byte == UInt8(ascii: "\t") {
+                    p.pointee = byte
+                    p += 1
+                }
+                p[0] = 13
+                p[1] = 10
+                return p + 2
             }
         }
     }

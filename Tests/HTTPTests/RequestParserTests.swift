@@ -159,6 +159,18 @@ final class RequestParserTests: XCTestCase {
         XCTAssertEqual(parsed.first?.query, ["c": "d"])
     }
 
+    func testRawPathOfEveryTargetForm() {
+        let cases: [(String, String)] = [
+            ("/a/b?c=d", "/a/b"), ("/", "/"), ("?x", ""), ("", ""), ("*", "*"),
+            ("http://example.com/a/b?c", "/a/b"), ("HTTPS://h:8080/x/", "/x/"), ("http://example.com", "/"),
+            ("http://example.com?q", "/"), ("foo//bar:1/x", "/x"), ("a/b:c//d/e", "/e"), ("no-colon//h/p", "no-colon//h/p"),
+        ]
+        for (target, path) in cases {
+            XCTAssertEqual(String(Request.rawPath(of: target)), path, target)
+            XCTAssertEqual(Request(method: "GET", target: target).path, path, target)
+        }
+    }
+
     /// Random mutations of valid requests must never crash or hang the parser.
     func testRandomInputNeverCrashes() {
         var generator = SplitMix64(seed: 42)
