@@ -102,12 +102,15 @@ struct TokenJSON: Sendable {
                 }
                 var end = i + 1
                 while end < ids.count, wholeLiteral(ids[end]) == nil { end += 1 }
-                vocabulary.forEachDisplay(Array(ids[i..<end])) { piece in
-                    switch piece {
-                    case .token(let id):
-                        let (start, length, _) = TokenJSON.literal(Int(id), entries: entries, long: long)
-                        writer.raw(padded: start, count: length)
-                    case .text(let bytes): writer.string(utf8: bytes)
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: end - i) { run in
+                    for k in i..<end { run.initializeElement(at: k - i, to: ids[k]) }
+                    vocabulary.forEachDisplay(UnsafeBufferPointer(run)) { piece in
+                        switch piece {
+                        case .token(let id):
+                            let (start, length, _) = TokenJSON.literal(Int(id), entries: entries, long: long)
+                            writer.raw(padded: start, count: length)
+                        case .text(let bytes): writer.string(utf8: bytes)
+                        }
                     }
                 }
                 i = end

@@ -122,9 +122,9 @@ struct JSONWriter: ~Copyable {
     }
 
     /// A string given as valid UTF-8 bytes.
-    mutating func string(utf8 value: ArraySlice<UInt8>) {
+    mutating func string(utf8 value: UnsafeBufferPointer<UInt8>) {
         separate()
-        value.withUnsafeBufferPointer { appendEscaped($0) }
+        appendEscaped(value)
     }
 
     /// Inserts a value that is already JSON, `count` bytes at `json`, which stays readable up to
@@ -159,7 +159,7 @@ struct JSONWriter: ~Copyable {
     /// `value` as a JSON string literal, quotes included, for caching.
     static func encoded(_ value: ArraySlice<UInt8>) -> [UInt8] {
         var w = JSONWriter(capacity: value.count + 2)
-        w.string(utf8: value)
+        value.withUnsafeBufferPointer { w.string(utf8: $0) }
         return w.bytes
     }
 

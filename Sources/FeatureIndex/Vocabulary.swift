@@ -53,8 +53,9 @@ public struct Vocabulary: Sendable {
         /// As the token's own bytes, which are whole UTF-8 characters (the common case; callers
         /// may cache per-token work such as JSON escaping).
         case token(UInt32)
-        /// As these bytes (valid UTF-8): a token holding part of a character, or an unknown id.
-        case text(ArraySlice<UInt8>)
+        /// As these bytes (valid UTF-8), readable only during the call: a token holding part of a
+        /// character, or an unknown id.
+        case text(UnsafeBufferPointer<UInt8>)
     }
 
     /// Calls `body` once per id, in order, with how that token displays: `display(_:)` without
@@ -62,6 +63,11 @@ public struct Vocabulary: Sendable {
     /// ends on character boundaries; only runs of tokens holding partial characters (or unknown
     /// ids) are decoded together.
     public func forEachDisplay(_ ids: [UInt32], _ body: (DisplayPiece) -> Void) {
+        ids.withUnsafeBufferPointer { forEachDisplay($0, body) }
+    }
+
+    /// `forEachDisplay` over ids in memory.
+    public func forEachDisplay(_ ids: UnsafeBufferPointer<UInt32>, _ body: (DisplayPiece) -> Void) {
         var i = 0
         while i < ids.count {
             let id = ids[i]
@@ -72,47 +78,63 @@ public struct Vocabulary: Sendable {
             }
             var end = i + 1
             while end < ids.count, !(Int(ids[end]) < tokens.count && complete[Int(ids[end])]) { end += 1 }
-            displayPartialRun(ids[i..<end], body)
+            displayPartialRun(UnsafeBufferPointer(rebasing: ids[i..<end]), body)
             i = end
         }
     }
 
     /// Display of a run of tokens that hold partial characters: decode their bytes together and
-    /// give each token the characters that start in it, or the one it is a middle part of.
-    private func displayPartialRun(_ ids: ArraySlice<UInt32>, _ body: (DisplayPiece) -> Void) {
-        var bytes: [UInt8] = []
-        for id in ids where Int(id) < tokens.count { bytes += tokens[Int(id)].bytes }
-        // Where each character begins, and whether it is valid UTF-8; a last entry marks the end.
-        var characters: [(start: Int, valid: Bool)] = []
-        characters.reserveCapacity(bytes.count + 1)
-        var i = 0
-        while i < bytes.count {
-            let n = Vocabulary.sequenceLength(bytes, at: i)
-            characters.append((i, n > 0))
-            i += n > 0 ? n : Vocabulary.invalidLength(bytes, at: i)
-        }
-        let count = characters.count
-        characters.append((bytes.count, true))
+    /// give each token the characters that start in it, or the one it is a middle part of. The
+    /// run's bytes and character starts are kept on the stack.
+    private func displayPartialRun(_ ids: UnsafeBufferPointer<UInt32>, _ body: (DisplayPiece) -> Void) {
+        var total = 0
+        for id in ids where Int(id) < tokens.count { total += tokens[Int(id)].bytes.count }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total) { run in
+            var filled = 0
+            for id in ids where Int(id) < tokens.count {
+                tokens[Int(id)].bytes.withUnsafeBufferPointer { token in
+                    guard let base = token.baseAddress else { return }
+                    (run.baseAddress! + filled).initialize(from: base, count: token.count)
+                    filled += token.count
+                }
+            }
+            let bytes = UnsafeBufferPointer(run)
+            // Where each character begins, and whether it is valid UTF-8; a last entry marks the end.
+            withUnsafeTemporaryAllocation(of: (start: Int, valid: Bool).self, capacity: total + 1) { characters in
+                var count = 0
+                var i = 0
+                while i < total {
+                    let n = Vocabulary.sequenceLength(bytes, at: i)
+                    characters.initializeElement(at: count, to: (i, n > 0))
+                    count += 1
+                    i += n > 0 ? n : Vocabulary.invalidLength(bytes, at: i)
+                }
+                characters.initializeElement(at: count, to: (total, true))
 
-        func emit(_ first: Int, _ last: Int) {  // characters first...last
-            let slice = bytes[characters[first].start..<characters[last + 1].start]
-            let valid = characters[first...last].allSatisfy(\.valid)
-            body(.text(valid ? slice : Array(String(decoding: slice, as: UTF8.self).utf8)[...]))
-        }
-        var c = 0  // the first character starting at or after the current token's start
-        var tokenStart = 0
-        for id in ids {
-            guard Int(id) < tokens.count else { body(.text(Array("<\(id)>".utf8)[...])); continue }
-            let tokenEnd = tokenStart + tokens[Int(id)].bytes.count
-            defer { tokenStart = tokenEnd }
-            if tokenEnd == tokenStart { body(.text([][...])); continue }
-            while c < count && characters[c].start < tokenStart { c += 1 }
-            var last = c
-            while last < count && characters[last].start < tokenEnd { last += 1 }
-            if last > c {
-                emit(c, last - 1)  // the characters that start in this token, whole
-            } else if c > 0 {
-                emit(c - 1, c - 1)  // only continuation bytes: the character they belong to
+                func emit(_ first: Int, _ last: Int) {  // characters first...last
+                    let slice = UnsafeBufferPointer(rebasing: bytes[characters[first].start..<characters[last + 1].start])
+                    if characters[first...last].allSatisfy({ $0.valid }) { return body(.text(slice)) }
+                    Array(String(decoding: slice, as: UTF8.self).utf8).withUnsafeBufferPointer { body(.text($0)) }
+                }
+                var c = 0  // the first character starting at or after the current token's start
+                var tokenStart = 0
+                for id in ids {
+                    guard Int(id) < tokens.count else {
+                        Array("<\(id)>".utf8).withUnsafeBufferPointer { body(.text($0)) }
+                        continue
+                    }
+                    let tokenEnd = tokenStart + tokens[Int(id)].bytes.count
+                    defer { tokenStart = tokenEnd }
+                    if tokenEnd == tokenStart { body(.text(UnsafeBufferPointer(start: nil, count: 0))); continue }
+                    while c < count && characters[c].start < tokenStart { c += 1 }
+                    var last = c
+                    while last < count && characters[last].start < tokenEnd { last += 1 }
+                    if last > c {
+                        emit(c, last - 1)  // the characters that start in this token, whole
+                    } else if c > 0 {
+                        emit(c - 1, c - 1)  // only continuation bytes: the character they belong to
+                    }
+                }
             }
         }
     }
@@ -134,7 +156,7 @@ public struct Vocabulary: Sendable {
     }
 
     /// How many bytes from `i` follow the UTF-8 pattern a sequence starting there needs (≥ 1).
-    private static func prefixLength(_ b: [UInt8], at i: Int) -> (matched: Int, needed: Int) {
+    private static func prefixLength(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> (matched: Int, needed: Int) {
         guard let (n, second) = lead(b[i]) else { return (1, 0) }
         var k = 1
         while k < n, i + k < b.count, (k == 1 ? second : 0x80...0xBF).contains(b[i + k]) { k += 1 }
@@ -142,22 +164,24 @@ public struct Vocabulary: Sendable {
     }
 
     /// Length of the valid UTF-8 sequence starting at `i`, or 0 if none does.
-    static func sequenceLength(_ b: [UInt8], at i: Int) -> Int {
+    static func sequenceLength(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
         let (matched, needed) = prefixLength(b, at: i)
         return matched == needed ? matched : 0
     }
 
     /// Bytes from `i` that start a sequence but stop short (at least 1): one U+FFFD covers them.
-    static func invalidLength(_ b: [UInt8], at i: Int) -> Int { prefixLength(b, at: i).matched }
+    static func invalidLength(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int { prefixLength(b, at: i).matched }
 
     static func isCompleteUTF8(_ bytes: [UInt8]) -> Bool {
-        var i = 0
-        while i < bytes.count {
-            let n = sequenceLength(bytes, at: i)
-            if n == 0 { return false }
-            i += n
+        bytes.withUnsafeBufferPointer { bytes in
+            var i = 0
+            while i < bytes.count {
+                let n = sequenceLength(bytes, at: i)
+                if n == 0 { return false }
+                i += n
+            }
+            return true
         }
-        return true
     }
 
     /// The key `/api/search/tokens` matches on: lower-cased, surrounding whitespace trimmed.
