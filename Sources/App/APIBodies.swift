@@ -75,15 +75,23 @@ struct TokenJSON: Sendable {
             while i < ids.count {
                 // Most tokens: whole characters, literal inline. Each is a comma and one 16-byte
                 // copy straight from its entry, in chunks with room reserved for all.
-                let chunkEnd = min(ids.count, i + 256)
+                var chunkEnd = min(ids.count, i + 256)
+                // The chunk's entries are looked at first, all together: these loads are
+                // independent and overlap, where in the copying loop each next write position
+                // waits on the last entry read. The chunk ends before the first token that is
+                // not a whole-character inline literal.
+                var fast = i
+                while fast < chunkEnd {
+                    let id = Int(ids[fast])
+                    guard id < count, entries[16 &* id + 15] & (TokenJSON.inline | TokenJSON.whole) == TokenJSON.inline | TokenJSON.whole else { break }
+                    fast += 1
+                }
+                chunkEnd = fast
                 writer.appendMembers(reserving: 17 * (chunkEnd - i) + 16) { out, hasMember in
                     var p = out, member = hasMember
                     while i < chunkEnd {
-                        let id = Int(ids[i])
-                        guard id < count else { break }
-                        let entry = entries + 16 &* id
+                        let entry = entries + 16 &* Int(ids[i])
                         let flags = entry[15]
-                        guard flags & (TokenJSON.inline | TokenJSON.whole) == TokenJSON.inline | TokenJSON.whole else { break }
                         p.pointee = UInt8(ascii: ",")
                         if member { p += 1 }
                         UnsafeMutableRawPointer(p).storeBytes(of: UnsafeRawPointer(entry).loadUnaligned(as: SIMD16<UInt8>.self),
@@ -94,7 +102,7 @@ struct TokenJSON: Sendable {
                     }
                     return (p - out, member)
                 }
-                guard i < chunkEnd, i < ids.count else { continue }
+                guard i < ids.count else { continue }
                 if let (start, length) = wholeLiteral(ids[i]) {  // a long literal
                     writer.raw(padded: start, count: length)
                     i += 1
