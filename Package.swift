@@ -5,7 +5,7 @@ import PackageDescription
 // saescope → App → FeatureIndex / HTTP → C system libraries; saescope → Indexer → FeatureIndex, Pipeline; Tokenizer → Tensors → CZlib;
 // Trainer → LanguageModel / SparseAutoencoder → Kernels;
 // Kernels → CBLAS (OpenBLAS on Linux, Accelerate on macOS), CAMX (our AMX bfloat16 kernel in C),
-// CPointwise (element-wise loops in C, compiled per CPU).
+// CPointwise (element-wise loops in C, compiled per CPU; HTTP hashes bodies with it too).
 let package = Package(
     name: "saescope",
     platforms: [.macOS(.v13)],
@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Kernels", "LanguageModel", "SparseAutoencoder", "Tokenizer"]),
         .target(name: "Trainer", dependencies: ["CZlib", "Kernels", "LanguageModel", "SparseAutoencoder", "Tensors", "Tokenizer"]),
         .target(name: "FeatureIndex", dependencies: ["CSQLite"]),
-        .target(name: "HTTP", dependencies: ["CZlib"]),
+        .target(name: "HTTP", dependencies: ["CZlib", "CPointwise"]),
         .target(name: "App", dependencies: ["FeatureIndex", "HTTP", "LanguageModel", "Pipeline", "SparseAutoencoder"]),
         .target(name: "Indexer", dependencies: ["FeatureIndex", "Pipeline", "SparseAutoencoder", "LanguageModel", "Tokenizer", "Kernels", "CZlib"]),
         .executableTarget(name: "saescope", dependencies: [

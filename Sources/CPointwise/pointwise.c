@@ -239,3 +239,44 @@ CLONES long cp_candidates(const float *row, const float *norms, float scale, flo
     }
     return count;
 }
+
+// XXH3's accumulation: eight 64-bit lanes over 64-byte blocks, each adding the product of the
+// two 32-bit halves of its word mixed with a key (one vpmuludq for all lanes) and the
+// neighbouring lane's word as is, so every bit of the input reaches a sum. The keys differ per
+// lane and change from block to block, so that reordered blocks hash differently. The lanes,
+// then the last 0-63 bytes, are folded with a 64-bit multiply-xorshift; a final avalanche follows.
+typedef unsigned long long u64x8 __attribute__((ext_vector_type(8)));
+
+static inline uint64_t hash_mix(uint64_t hash, uint64_t word) {
+    hash ^= word * 0xC2B2AE3D27D4EB4FULL;
+    hash = (hash << 31) | (hash >> 33);
+    return hash * 0x9E3779B185EBCA87ULL;
+}
+
+CLONES unsigned long long cp_hash64(const unsigned char *bytes, long n) {
+    const u64x8 keys = {0xBE4BA423396CFEB8ULL, 0x1CAD21F72C81017CULL, 0xDB979083E96DD4DEULL, 0x1F67B3B7A4A44072ULL,
+                        0x78E5C0CC4EE679CBULL, 0x2172FFCC7DD05A82ULL, 0x8E2443F7744608B8ULL, 0x4C263A81E69035E0ULL};
+    u64x8 acc = keys ^ (uint64_t)n, key = keys;
+    long i = 0;
+    for (; i + 64 <= n; i += 64, key += 0x9E3779B97F4A7C15ULL) {
+        u64x8 word;
+        memcpy(&word, bytes + i, sizeof word);
+        u64x8 mixed = word ^ key;
+        acc += (mixed & 0xFFFFFFFFULL) * (mixed >> 32);
+        acc += __builtin_shufflevector(word, word, 1, 0, 3, 2, 5, 4, 7, 6);
+    }
+    uint64_t hash = 0x27D4EB2F165667C5ULL ^ ((uint64_t)n * 0x9E3779B185EBCA87ULL);
+    for (int lane = 0; lane < 8; lane++) hash = hash_mix(hash, acc[lane]);
+    for (; i + 8 <= n; i += 8) {
+        uint64_t word;
+        memcpy(&word, bytes + i, 8);
+        hash = hash_mix(hash, word);
+    }
+    uint64_t tail = 0;
+    for (int shift = 0; i < n; i++, shift += 8) tail |= (uint64_t)bytes[i] << shift;
+    hash = hash_mix(hash, tail);
+    hash ^= hash >> 33;
+    hash *= 0xC2B2AE3D27D4EB4FULL;
+    hash ^= hash >> 29;
+    return hash;
+}

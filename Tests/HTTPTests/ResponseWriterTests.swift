@@ -126,4 +126,27 @@ final class ResponseWriterTests: XCTestCase {
     func testHTTPDateFormat() {
         XCTAssertEqual(HTTPDate.format(784111777), "Sun, 06 Nov 1994 08:49:37 GMT")
     }
+
+    /// A strong ETag must change with the body: every prefix, every flipped bit and every swap
+    /// of two 64-byte blocks gives a new hash.
+    func testETagHashChangesWithEveryBitLengthAndBlockOrder() {
+        var generator = SplitMix64(seed: 7)
+        let base = (0..<300).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+        var seen = Set<UInt64>()
+        for length in 0...base.count {
+            XCTAssertTrue(seen.insert(ETag.hash64(Array(base[..<length]))).inserted, "prefix \(length)")
+            XCTAssertTrue(seen.insert(ETag.hash64([UInt8](repeating: 0, count: length + 1))).inserted, "zeros \(length + 1)")
+        }
+        for position in base.indices {
+            for bit in 0..<8 {
+                var changed = base
+                changed[position] ^= 1 << bit
+                XCTAssertTrue(seen.insert(ETag.hash64(changed)).inserted, "byte \(position) bit \(bit)")
+            }
+        }
+        var swapped = base
+        swapped.replaceSubrange(0..<64, with: base[64..<128])
+        swapped.replaceSubrange(64..<128, with: base[0..<64])
+        XCTAssertTrue(seen.insert(ETag.hash64(swapped)).inserted, "blocks swapped")
+    }
 }

@@ -51,4 +51,10 @@ float cp_topk_floor(const float *row, const float *norms, float scale, float tin
 /// returns how many.
 long cp_candidates(const float *row, const float *norms, float scale, float tiny, long n, float limit, int *ids);
 
+// Bytes (Sources/HTTP/ETag.swift).
+
+/// A 64-bit hash of n bytes for strong entity tags: not cryptographic, only meant to change
+/// whenever the bytes do.
+unsigned long long cp_hash64(const unsigned char *bytes, long n);
+
 #endif
