@@ -101,10 +101,8 @@ extension String {
     /// times per request, so it avoids the generic iterator path below.
     func equalsIgnoringASCIICase(_ other: String) -> Bool {
         guard utf8.count == other.utf8.count else { return false }
-        var left = self
-        var right = other
-        return left.withUTF8 { a in
-            right.withUTF8 { b in
+        return withContiguousUTF8 { a in
+            other.withContiguousUTF8 { b in
                 for index in 0..<a.count where a[index] != b[index] {
                     let lower = a[index] | 0x20
                     guard lower == b[index] | 0x20, lower >= UInt8(ascii: "a"), lower <= UInt8(ascii: "z") else { return false }
@@ -112,6 +110,15 @@ extension String {
                 return true
             }
         }
+    }
+
+    /// `body` with the string's UTF-8, read in place without copying (and retaining) the string,
+    /// except for a bridged one without contiguous storage.
+    @inline(__always)
+    func withContiguousUTF8<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        if let result = utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return copy.withUTF8(body)
     }
 }
 

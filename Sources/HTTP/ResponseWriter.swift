@@ -76,22 +76,27 @@ enum ResponseWriter {
         // Small bodies are copied behind the head so the response is one contiguous buffer.
         let bodyInline = sendBody && response.body.count <= 2 * 1024
 
-        var fields: [(name: String, value: String)] = [("Server", "saescope"), ("Date", date)]
-        fields.reserveCapacity(response.headers.count + 4)
-        for field in response.headers where !isServerOwned(field.name) { fields.append(field) }
-        if hasBody { fields.append(("Content-Length", String(response.body.count))) }
-        if closeConnection {
-            fields.append(("Connection", "close"))
-        } else if isHTTP10 {
-            fields.append(("Connection", "keep-alive"))
+        let contentLength = hasBody ? String(response.body.count) : ""
+        let connection = closeConnection ? "close" : isHTTP10 ? "keep-alive" : ""
+        // The handler's fields are read in place, twice (to size the buffer, then to write it),
+        // rather than copied into a list of the fields to send.
+        func size(_ name: String, _ value: String) -> Int { name.utf8.count + value.utf8.count + 4 }
+        var capacity = statusLine.count + size("Server", "saescope") + size("Date", date) + size("Content-Length", contentLength)
+            + size("Connection", connection) + 2 + (bodyInline ? response.body.count : 0)
+        for index in response.headers.fields.indices {
+            capacity += size(response.headers.fields[index].name, response.headers.fields[index].value)
         }
-        var capacity = statusLine.count + 2 + (bodyInline ? response.body.count : 0)
-        for field in fields { capacity += field.name.utf8.count + field.value.utf8.count + 4 }
         let head = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, count in
             var out = buffer.baseAddress!
             statusLine.withUnsafeBufferPointer { out.initialize(from: $0.baseAddress!, count: $0.count) }
             out += statusLine.count
-            for field in fields { out = writeField(field.name, field.value, to: out) }
+            out = writeField("Server", "saescope", to: out)
+            out = writeField("Date", date, to: out)
+            for index in response.headers.fields.indices where !isServerOwned(response.headers.fields[index].name) {
+                out = writeField(response.headers.fields[index].name, response.headers.fields[index].value, to: out)
+            }
+            if hasBody { out = writeField("Content-Length", contentLength, to: out) }
+            if !connection.isEmpty { out = writeField("Connection", connection, to: out) }
             out[0] = 13
             out[1] = 10
             out += 2
@@ -111,10 +116,8 @@ enum ResponseWriter {
     /// NUL and other controls) are dropped, so response splitting is impossible; a name with no
     /// allowed character writes nothing.
     private static func writeField(_ name: String, _ value: String, to out: UnsafeMutablePointer<UInt8>) -> UnsafeMutablePointer<UInt8> {
-        var name = name
-        var value = value
-        return name.withUTF8 { name in
-            value.withUTF8 { value in
+        name.withContiguousUTF8 { name in
+            value.withContiguousUTF8 { value in
                 var p = out
                 for byte in name where RequestParser.isTokenCharacter(byte) {
                     p.pointee = byte
