@@ -20,6 +20,8 @@ if [ -f demo/index.sqlite.gz ]; then
     echo "demo: unpacking demo/index.sqlite.gz"
     gunzip -c demo/index.sqlite.gz > demo/index.sqlite.partial && mv demo/index.sqlite.partial demo/index.sqlite
   fi
+  # The bundle may predate this saescope's index schema: upgrade the unpacked copy (no-op when current).
+  "$bin" migrate demo/index.sqlite
   exec "$bin" serve --port "$port"
 fi
 # No bundle in this checkout: a synthetic index, so there is still something to browse.

@@ -15,6 +15,8 @@ cp -R Public migrations "$prefix/"
 if [ -f demo/index.sqlite.gz ]; then
   mkdir -p "$prefix/demo"
   gunzip -c demo/index.sqlite.gz > "$prefix/demo/index.sqlite"
+  # Committed at the schema of its day; upgraded to this saescope's (no-op when current).
+  "$prefix/saescope" migrate "$prefix/demo/index.sqlite"
   cp demo/README.md "$prefix/demo/"
   if [ -f demo/sae.safetensors ]; then cp demo/sae.safetensors "$prefix/demo/"; fi
 fi

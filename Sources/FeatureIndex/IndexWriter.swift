@@ -86,22 +86,21 @@ public final class IndexWriter {
         where example.tokenIDs.count != example.activations.count {
             throw IndexWriteError.badLatent(latent.id, "an example has \(example.tokenIDs.count) tokens but \(example.activations.count) activations")
         }
+        let top = latent.topExamples.map(\.maxActivation).max() ?? 0
+        let groups = [IntervalGroup(min: 0, max: Double(top), contains: 1, examples: latent.topExamples)] + latent.intervals
         try db.statement("""
             INSERT INTO latents (id, density, max_activation, mean, mean_square, skew, kurtosis,
-                                 hist_min, hist_max, hist_counts, top_logits, bottom_logits, neighbors)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                 hist_min, hist_max, hist_counts, top_logits, bottom_logits, neighbors, groups)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).bind(
                 .int(latent.id), .double(s.density), .double(s.maxActivation), .double(s.mean), .double(s.meanSquare),
                 s.skew.map { .double($0) }, s.kurtosis.map { .double($0) },
                 .double(latent.histogram.min), .double(latent.histogram.max), .blob(Blob.pack(latent.histogram.counts)),
                 .blob(Blob.pack(pairs: latent.topLogits.map { ($0.tokenID, $0.value) })),
                 .blob(Blob.pack(pairs: latent.bottomLogits.map { ($0.tokenID, $0.value) })),
-                .blob(Blob.pack(pairs: latent.neighbors.map { ($0.id, $0.cosine) }))
+                .blob(Blob.pack(pairs: latent.neighbors.map { ($0.id, $0.cosine) })),
+                .blob(Blob.pack(groups: groups))
             ).run()
-        let top = latent.topExamples.map(\.maxActivation).max() ?? 0
-        let groups = [IntervalGroup(min: 0, max: Double(top), contains: 1, examples: latent.topExamples)] + latent.intervals
-        try db.statement("INSERT INTO examples (latent_id, groups) VALUES (?, ?)")
-            .bind(.int(latent.id), .blob(Blob.pack(groups: groups))).run()
         nLatents += 1
     }
 

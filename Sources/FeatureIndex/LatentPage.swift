@@ -270,7 +270,7 @@ extension IndexReader {
             let row = try db.statement("""
                 SELECT density, max_activation, mean, mean_square, skew, kurtosis, hist_min, hist_max,
                        hist_counts, top_logits, bottom_logits, neighbors, groups
-                FROM latents LEFT JOIN examples ON latent_id = id WHERE id = ?
+                FROM latents WHERE id = ?
                 """).bind(.int(id))
             guard try row.step() else { return nil }
             // The row's blobs are read in place: they stay valid until this statement steps or is

@@ -129,7 +129,7 @@ final class ExampleGroupsTests: XCTestCase {
 
         XCTAssertThrowsError(try IndexReader(path: path)) { XCTAssertTrue("\($0)".contains("saescope migrate"), "\($0)") }
         let db = try Database(path: path, readOnly: false)
-        XCTAssertEqual(try Migrator.bundled().migrate(db), ["0002_compact_examples"])
+        XCTAssertEqual(try Migrator.bundled().migrate(db), ["0002_compact_examples", "0003_examples_in_latents"])
         let reader = try IndexReader(path: path)
         for record in expected {
             let got = try XCTUnwrap(try reader.feature(id: record.id)).record
@@ -138,6 +138,44 @@ final class ExampleGroupsTests: XCTestCase {
         let table = try db.statement("SELECT count(*) FROM sqlite_master WHERE name = 'example_groups'")
         XCTAssertTrue(try table.step())
         XCTAssertEqual(table.int(0), 0)
+    }
+
+    /// An index of schema v2 (example groups in a table of their own) is upgraded to v3 (in the
+    /// latent's row) and reads back the same; a latent without an `examples` row has none.
+    func testMigrationMovesVersion2ExamplesIntoTheLatentsRows() throws {
+        var synth = SyntheticIndex(latents: 30)
+        synth.topExamples = 3
+        synth.intervals = 2
+        try synth.write(to: path)
+        var expected = try (0..<30).map { try XCTUnwrap(try IndexReader(path: path).feature(id: $0)).record }
+        do {
+            let db = try Database(path: path, readOnly: false)
+            try db.execute("""
+                CREATE TABLE examples (latent_id INTEGER PRIMARY KEY, groups BLOB NOT NULL);
+                INSERT INTO examples SELECT id, groups FROM latents WHERE id != 7;
+                ALTER TABLE latents DROP COLUMN groups;
+                DELETE FROM schema_migrations WHERE version = 3;
+                PRAGMA user_version = 2;
+                """)
+        }
+        expected[7].topExamples = []
+        expected[7].intervals = []
+
+        XCTAssertThrowsError(try IndexReader(path: path)) { XCTAssertTrue("\($0)".contains("saescope migrate"), "\($0)") }
+        let db = try Database(path: path, readOnly: false)
+        XCTAssertEqual(try Migrator.bundled().migrate(db), ["0003_examples_in_latents"])
+        let reader = try IndexReader(path: path)
+        for record in expected {
+            XCTAssertEqual(try XCTUnwrap(try reader.feature(id: record.id)).record, record)
+        }
+        let check = try db.statement("PRAGMA integrity_check")
+        XCTAssertTrue(try check.step())
+        XCTAssertEqual(check.text(0), "ok")
+        let table = try db.statement("SELECT count(*) FROM sqlite_master WHERE name IN ('examples', 'latents_v3')")
+        XCTAssertTrue(try table.step())
+        XCTAssertEqual(table.int(0), 0)
+        XCTAssertEqual(try reader.features(offset: 0, limit: 5, sort: .density, descending: true, query: nil).features.count, 5,
+                       "the density index was rebuilt")
     }
 
     func testAMalformedVersion1GroupStopsTheMigrationByName() throws {
@@ -155,15 +193,16 @@ final class ExampleGroupsTests: XCTestCase {
     }
 
     /// Rewrites the index at `path` as schema v1 held it: `example_groups` rows in v1's layout,
-    /// no `examples` table, migration 2 not recorded.
+    /// no `groups` column in `latents` (v3) nor `examples` table (v2), migrations 2 and 3 not
+    /// recorded.
     func downgradeToVersion1(_ records: [LatentRecord]) throws {
         let db = try Database(path: path, readOnly: false)
         try db.execute("""
             CREATE TABLE example_groups (
                 id INTEGER PRIMARY KEY, latent_id INTEGER NOT NULL, grp INTEGER NOT NULL, min REAL NOT NULL,
                 max REAL NOT NULL, contains REAL NOT NULL, count INTEGER NOT NULL, examples BLOB NOT NULL);
-            DROP TABLE examples;
-            DELETE FROM schema_migrations WHERE version = 2;
+            ALTER TABLE latents DROP COLUMN groups;
+            DELETE FROM schema_migrations WHERE version >= 2;
             PRAGMA user_version = 1;
             """)
         let insert = try db.statement("INSERT INTO example_groups VALUES (?, ?, ?, ?, ?, ?, ?, ?)")

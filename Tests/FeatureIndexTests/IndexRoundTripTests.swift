@@ -131,9 +131,9 @@ final class IndexRoundTripTests: XCTestCase {
     func testAMalformedExampleBlobIsAClearErrorNotACrash() throws {
         _ = try writeSmallIndex()
         let db = try Database(path: path, readOnly: false)
-        try db.execute("UPDATE examples SET groups = x'0102030405' WHERE latent_id = 0")
+        try db.execute("UPDATE latents SET groups = x'0102030405' WHERE id = 0")
         // Latent 1 claiming one group more than it holds.
-        try db.execute("UPDATE examples SET groups = x'0204' || substr(groups, 3) WHERE latent_id = 1")
+        try db.execute("UPDATE latents SET groups = x'0204' || substr(groups, 3) WHERE id = 1")
         do {
             let reader = try IndexReader(path: path)
             for id in [0, 1] {
@@ -144,7 +144,7 @@ final class IndexRoundTripTests: XCTestCase {
             XCTAssertNotNil(try reader.feature(id: 2))
         }
         // An example claiming 2^32 − 1 tokens in a 46-byte blob: refused, not allocated.
-        try db.execute("UPDATE examples SET groups = x'0201' || zeroblob(24) || x'01000000' || x'0100000002000000FFFFFFFF00000000' WHERE latent_id = 2")
+        try db.execute("UPDATE latents SET groups = x'0201' || zeroblob(24) || x'01000000' || x'0100000002000000FFFFFFFF00000000' WHERE id = 2")
         XCTAssertThrowsError(try IndexReader(path: path).feature(id: 2)) { XCTAssertTrue("\($0)".contains("latent 2"), "\($0)") }
     }
 
