@@ -251,6 +251,22 @@ struct JSONWriter: ~Copyable {
         if value == 0 { append(UInt8(ascii: "0")) } else { nonzero(value) }
     }
 
+    /// `number(value)`, returning where its text is in the output (for `copy`).
+    mutating func numberText(_ value: Float) -> Range<Int> {
+        separate()
+        let start = count
+        if value == 0 { append(UInt8(ascii: "0")) } else { nonzero(value) }
+        return start..<count
+    }
+
+    /// A member whose text is a copy of `range` of the output so far (a value written before).
+    mutating func copy(_ range: Range<Int>) {
+        separate()
+        reserve(range.count)
+        (buffer + count).update(from: buffer + range.lowerBound, count: range.count)
+        count += range.count
+    }
+
     private mutating func nonzero(_ value: Float) {
         reserve(24)
         if let n = ShortestFloat.write(value, to: buffer + count) {

@@ -167,8 +167,8 @@ public struct PackedActivations: RandomAccessCollection {
     }
 }
 
-/// A group's examples, read in place from a latent's `examples.groups` blob. Checked whole
-/// when made (`PackedGroups.init?`), so iterating never reads past the bytes.
+/// A group's examples, read in place from a latent's `groups` blob (in its `latents` row).
+/// Checked whole when made (`PackedGroups.init?`), so iterating never reads past the bytes.
 public struct PackedExamples: Sequence {
     @usableFromInline let raw: UnsafeRawBufferPointer
     @usableFromInline let wideTokens: Bool

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import FeatureIndex
+@testable import FeatureIndex
 @testable import App
 
 /// `TokenJSON` writes what `Vocabulary.display` shows, as JSON strings: literals held in their
@@ -33,6 +33,32 @@ final class TokenJSONTests: XCTestCase {
             writer.array { a in json.write(id, to: &a) }
             let decoded = try JSONSerialization.jsonObject(with: Data(writer.bytes)) as? [String]
             XCTAssertEqual(decoded, [vocabulary.text(id)], "token \(id)")
+        }
+    }
+
+    /// The peak an example's JSON names (found while its activations are written, its text
+    /// copied from there) is `PackedActivations.peak`'s, also for negatives, −0, NaN and zeros
+    /// anywhere.
+    func testExamplePeakIsThePackedPeak() throws {
+        let json = TokenJSON(Vocabulary([VocabToken("a")]))
+        var rng = SystemRandomNumberGenerator()
+        let values: [Float] = [0, 0, 0, -0.0, -2, -0.5, 0.5, 1, 1, 3, 2.75, .nan]
+        for trial in 0..<2000 {
+            let n = trial % 9
+            let activations = (0..<n).map { _ in values.randomElement(using: &rng)! }
+            let example = Example(tokenIDs: [UInt32](repeating: 0, count: n), activations: activations, document: 0, position: 0)
+            let blob = Blob.pack(groups: [IntervalGroup(min: 0, max: 0, contains: 1, examples: [example])])
+            try blob.withUnsafeBytes { raw in
+                let packed = try XCTUnwrap(PackedGroups(raw)?.top.first { _ in true })
+                var written = JSONWriter()
+                written.example(packed, tokens: json)
+                let peak = packed.activations.peak
+                var expected = JSONWriter()
+                expected.object { o in o.key("max_index"); o.int(peak.index); o.key("max_activation"); o.number(peak.activation) }
+                let text = String(decoding: written.bytes, as: UTF8.self)
+                let wanted = String(decoding: expected.bytes.dropFirst().dropLast(), as: UTF8.self)
+                XCTAssertTrue(text.contains("," + wanted + ","), "\(activations): \(text) lacks \(wanted)")
+            }
         }
     }
 }
