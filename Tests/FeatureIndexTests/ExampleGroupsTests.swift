@@ -120,11 +120,7 @@ final class ExampleGroupsTests: XCTestCase {
     /// An index written before v2 (its example groups one row each, v1's layout) is upgraded by
     /// the bundled migrations and reads back the same.
     func testMigrationRewritesVersion1ExampleGroups() throws {
-        var synth = SyntheticIndex(latents: 40)
-        synth.topExamples = 3
-        synth.intervals = 2
-        try synth.write(to: path)
-        let expected = try (0..<40).map { try XCTUnwrap(try IndexReader(path: path).feature(id: $0)).record }
+        let expected = try writeSynthetic(latents: 40)
         try downgradeToVersion1(expected)
 
         XCTAssertThrowsError(try IndexReader(path: path)) { XCTAssertTrue("\($0)".contains("saescope migrate"), "\($0)") }
@@ -143,11 +139,7 @@ final class ExampleGroupsTests: XCTestCase {
     /// An index of schema v2 (example groups in a table of their own) is upgraded to v3 (in the
     /// latent's row) and reads back the same; a latent without an `examples` row has none.
     func testMigrationMovesVersion2ExamplesIntoTheLatentsRows() throws {
-        var synth = SyntheticIndex(latents: 30)
-        synth.topExamples = 3
-        synth.intervals = 2
-        try synth.write(to: path)
-        var expected = try (0..<30).map { try XCTUnwrap(try IndexReader(path: path).feature(id: $0)).record }
+        var expected = try writeSynthetic(latents: 30)
         do {
             let db = try Database(path: path, readOnly: false)
             try db.execute("""
@@ -190,6 +182,16 @@ final class ExampleGroupsTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("latent 3, example group 0"), "\(error)")
         }
         XCTAssertEqual(try Migrator.bundled().applied(in: db).keys.sorted(), [1], "rolled back to v1")
+    }
+
+    /// Writes a synthetic index (3 top examples, 2 intervals) to `path`; its records as read back.
+    func writeSynthetic(latents: Int) throws -> [LatentRecord] {
+        var synth = SyntheticIndex(latents: latents)
+        synth.topExamples = 3
+        synth.intervals = 2
+        try synth.write(to: path)
+        let reader = try IndexReader(path: path)
+        return try (0..<latents).map { try XCTUnwrap(try reader.feature(id: $0)).record }
     }
 
     /// Rewrites the index at `path` as schema v1 held it: `example_groups` rows in v1's layout,
