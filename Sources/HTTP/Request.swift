@@ -39,9 +39,10 @@ public struct Request: Sendable {
         var bytes = target
         let range = bytes.withUTF8 { rawPathRange($0) }
         if range.isEmpty && range.lowerBound > 0 { return "/" }
-        let utf8 = target.utf8
         // The range ends at ASCII bytes ('?', '/') or the ends, so these are character boundaries.
-        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: range.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: range.upperBound)])
+        let utf8 = target.utf8
+        let start = utf8.index(utf8.startIndex, offsetBy: range.lowerBound)
+        return Substring(utf8[start..<utf8.index(start, offsetBy: range.count)])
     }
 
     /// `rawPath(of:)` as a range of the target's UTF-8 bytes. An absolute-form target without a
