@@ -97,10 +97,15 @@ struct JSONWriter: ~Copyable {
     /// identifiers and are copied without escaping.
     @inline(__always)
     mutating func key(_ name: StaticString) {
-        separate()
-        append(UInt8(ascii: "\""))
-        append(name)
-        append("\":")
+        let n = name.utf8CodeUnitCount
+        reserve(n + 4)  // one check for the comma, the quotes, the colon and the name
+        var p = buffer + count
+        if hasMember { p.pointee = UInt8(ascii: ","); p += 1 }
+        p.pointee = UInt8(ascii: "\"")
+        for i in 0..<n { p[1 + i] = name.utf8Start[i] }
+        p[n + 1] = UInt8(ascii: "\"")
+        p[n + 2] = UInt8(ascii: ":")
+        count = buffer.distance(to: p) + n + 3
         hasMember = false
     }
 
