@@ -154,29 +154,23 @@ extension JSONWriter {
             o.array { a in tokens.writeDisplay(e.tokenIDs, to: &a) }
             o.key("activations")
             let activations = e.activations
-            // The peak (`PackedActivations.peak`: the first position of the largest activation,
-            // zeros included) is found on the way, and its text, already written, is copied.
-            var peak = 0, peakValue: Float = 0, peakText = 0..<0
+            // The peak's activation was written among them; its text is copied, not formatted again.
+            let peak = activations.peak
+            var peakText = 0..<0
             o.array { a in
                 var next = 0
                 for k in 0..<activations.nonzeroCount {
                     let (index, value) = activations.nonzero(k)
-                    if index > next {
-                        a.zeros(index - next)
-                        if next == 0 || 0 > peakValue { (peak, peakValue, peakText) = (next, 0, 0..<0) }
-                    }
+                    a.zeros(index - next)
                     let text = a.numberText(value)
-                    if index == 0 || value > peakValue { (peak, peakValue, peakText) = (index, value, text) }
+                    if index == peak.index { peakText = text }
                     next = index + 1
                 }
-                if next < activations.count {
-                    a.zeros(activations.count - next)
-                    if next == 0 || 0 > peakValue { (peak, peakValue, peakText) = (next, 0, 0..<0) }
-                }
+                a.zeros(activations.count - next)
             }
-            o.key("max_index"); o.int(peak)
+            o.key("max_index"); o.int(peak.index)
             o.key("max_activation")
-            if peakText.isEmpty { o.number(peakValue) } else { o.copy(peakText) }
+            if peakText.isEmpty { o.number(peak.activation) } else { o.copy(peakText) }
             o.key("document"); o.int(e.document)
             o.key("offset"); o.int(e.position)
         }

@@ -36,9 +36,8 @@ final class TokenJSONTests: XCTestCase {
         }
     }
 
-    /// The peak an example's JSON names (found while its activations are written, its text
-    /// copied from there) is `PackedActivations.peak`'s, also for negatives, −0, NaN and zeros
-    /// anywhere.
+    /// The peak an example's JSON names (its text copied from where the activations wrote it)
+    /// is `PackedActivations.peak`'s, also for negatives, −0, NaN and zeros anywhere.
     func testExamplePeakIsThePackedPeak() throws {
         let json = TokenJSON(Vocabulary([VocabToken("a")]))
         var rng = SystemRandomNumberGenerator()
