@@ -51,9 +51,11 @@ struct JSONWriter: ~Copyable {
         guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
         reserve(bytes.count)
         // Most pieces are a token's literal or a number, a few bytes: a plain loop beats a
-        // call to memmove for those.
+        // call to memmove for those. It writes through a local pointer: indexing `buffer` by
+        // `count + i` made each byte reload both from `self`.
         if bytes.count <= 16 {
-            for i in 0..<bytes.count { buffer[count + i] = base[i] }
+            let out = buffer + count
+            for i in 0..<bytes.count { out[i] = base[i] }
         } else {
             (buffer + count).update(from: base, count: bytes.count)
         }
