@@ -36,8 +36,7 @@ public struct Request: Sendable {
     /// The still-encoded path of a request-target: the part before `?`, with the scheme and
     /// authority of an absolute-form target ("http://host/x") removed.
     static func rawPath(of target: String) -> Substring {
-        var copy = target  // withUTF8 is mutating: it may make a bridged string contiguous
-        let range = copy.withUTF8 { rawPathRange($0) }
+        let range = target.withContiguousUTF8 { rawPathRange($0) }
         if range.isEmpty && range.lowerBound > 0 { return "/" }
         // The range ends at ASCII bytes ('?', '/') or the ends, so these are character boundaries.
         let utf8 = target.utf8

@@ -143,8 +143,7 @@ public struct Router: Responder {
     /// answer), allocates nothing unless a segment is percent-encoded.
     static func withSegments<T>(of target: String,
                                 _ body: (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<Range<Int>>) -> T) -> T {
-        var target = target
-        return target.withUTF8 { bytes in
+        target.withContiguousUTF8 { bytes in
             let path = Request.rawPathRange(bytes)
             var start = path.lowerBound
             if start < path.upperBound, bytes[start] == UInt8(ascii: "/") { start += 1 }
